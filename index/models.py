@@ -1,0 +1,112 @@
+"""Plain records passed between the engine and its front ends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """Clean text and metadata extracted from a source, before it is stored."""
+
+    text: str
+    title: str
+    url: str | None = None
+    published: str | None = None  # ISO date (YYYY-MM-DD) when the source states one
+    source: str | None = None  # outlet / site name when known
+    author: str | None = None
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    """An article as listed: metadata without its text."""
+
+    article_id: str
+    title: str
+    url: str | None
+    published: str | None
+    added_by: str | None
+    added_at: str
+    chunks: int
+    source: str | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "article_id": self.article_id,
+            "title": self.title,
+            "url": self.url,
+            "published": self.published,
+            "added_by": self.added_by,
+            "added_at": self.added_at,
+            "chunks": self.chunks,
+        }
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """What happened when an article was added."""
+
+    article_id: str
+    title: str
+    chunks: int
+    duplicate: bool
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A verbatim quote: ``text == article_text[start:end]``; answer offsets are article offsets."""
+
+    article_id: str
+    title: str
+    url: str | None
+    text: str
+    start: int
+    end: int
+    score: float
+    answer_start: int | None = None
+    answer_end: int | None = None
+    published: str | None = None
+    added_by: str | None = None
+    added_at: str | None = None
+
+    @property
+    def answer_text(self) -> str | None:
+        if self.answer_start is None or self.answer_end is None:
+            return None
+        return self.text[self.answer_start - self.start : self.answer_end - self.start]
+
+    def to_json(self) -> dict:
+        return {
+            "article_id": self.article_id,
+            "title": self.title,
+            "url": self.url,
+            "text": self.text,
+            "start": self.start,
+            "end": self.end,
+            "score": round(float(self.score), 6),
+            "answer_start": self.answer_start,
+            "answer_end": self.answer_end,
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The reply to a question. ``answer`` is None when nothing relevant was found."""
+
+    question: str
+    answer: str | None
+    passages: list[Passage] = field(default_factory=list)
+    # The nearest article titles, offered when nothing relevant was found.
+    nearest_titles: list[str] = field(default_factory=list)
+
+    @property
+    def found(self) -> bool:
+        return self.answer is not None
+
+    def to_json(self) -> dict:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "passages": [p.to_json() for p in self.passages],
+        }
