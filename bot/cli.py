@@ -90,7 +90,8 @@ def _cmd_add(engine: Engine, args) -> int:
             text = sys.stdin.read()
             result = library.add_text(text, title=args.title, added_by="cli")
         else:
-            result = library.add_source(source, title=args.title, added_by="cli")
+            result = library.add_source(source, title=args.title, added_by="cli",
+                                            allow_files=True)
         state = "duplicate of" if result.duplicate else "added"
         print(f"{state} {result.article_id}\t{result.title}\t{result.chunks} chunks")
     return 0

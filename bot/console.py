@@ -38,7 +38,8 @@ def run_console(library: Library, stdin=None, stdout=None) -> int:
             elif line == ":list":
                 reply = render_listing(library.list())
             elif line.startswith(":add "):
-                result = library.add_source(line[5:].strip(), added_by="console")
+                result = library.add_source(line[5:].strip(), added_by="console",
+                                            allow_files=True)
                 state = "already in the library as" if result.duplicate else "added as"
                 reply = f"{result.title!r} {state} {result.article_id} ({result.chunks} chunks)."
             else:

@@ -43,7 +43,13 @@ class Encoder:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+            os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            # A progress bar for loading weights is noise on a CLI's stderr and in bot logs.
+            hf_logging.disable_progress_bar()
 
             path = self._model_ref or bundled_model_path()
             log.info("loading embedding model %s", path)

@@ -237,10 +237,14 @@ class Library:
 
     # -- adding --------------------------------------------------------------------------------
 
-    def add_source(self, source: str, title: str | None = None,
-                   added_by: str | None = None) -> AddResult:
-        """Add from an http(s) URL or a local file path."""
-        document = load_source(source, title, self.engine.fetch_policy)
+    def add_source(self, source: str, title: str | None = None, added_by: str | None = None,
+                   *, allow_files: bool = False) -> AddResult:
+        """Add from an http(s) URL, or a local file path when ``allow_files`` is set.
+
+        Files are off by default because a source typed by a remote user (the bot's ``/add
+        url:``) must never read the server's own files; the CLI turns them on.
+        """
+        document = load_source(source, title, self.engine.fetch_policy, allow_files=allow_files)
         return self.add_document(document, added_by=added_by)
 
     def add_file(self, data: bytes, filename: str, title: str | None = None,
@@ -267,13 +271,21 @@ class Library:
         for number, record in enumerate(records, start=1):
             if not isinstance(record, dict) or not isinstance(record.get("text"), str):
                 raise BadInput(f"Record {number} has no \"text\" string.")
-            document = document_from_text(
-                record["text"], record.get("title"), url=record.get("url"),
-                published=record.get("published"),
-            )
-            if record.get("source"):
-                document = Document(document.text, document.title, document.url,
-                                    document.published, str(record["source"]), document.author)
+            published = record.get("published")
+            try:
+                document = document_from_text(
+                    record["text"], record.get("title"), url=record.get("url"),
+                    published=published, source=record.get("source") or None,
+                )
+            except BadInput:
+                if not published:
+                    raise
+                # An odd date in one record should not sink a whole import: keep the article.
+                log.warning("record %d: unreadable published date %r ignored", number, published)
+                document = document_from_text(
+                    record["text"], record.get("title"), url=record.get("url"),
+                    source=record.get("source") or None,
+                )
             items.append((document, record.get("article_id")))
         return self._add_many(items, added_by, progress)
 

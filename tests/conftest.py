@@ -1,0 +1,42 @@
+"""Shared fixtures: one real embedding model per test session, engines on temporary homes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_TEXT = (REPO / "index" / "data" / "samples.jsonl")
+
+
+@pytest.fixture(scope="session")
+def encoder():
+    """The real bundled model, loaded once for every test that needs it."""
+    from index.embedding import Encoder
+
+    enc = Encoder()
+    enc.warm_up()
+    return enc
+
+
+@pytest.fixture
+def make_engine(tmp_path, encoder):
+    """Build engines on a temporary home that share the session's model."""
+    from index import Engine, EngineConfig
+
+    engines = []
+
+    def build(home: Path | None = None, seed: bool = False, **config):
+        engine = Engine(EngineConfig(home=home or tmp_path / "home", seed_samples=seed, **config),
+                        encoder=encoder)
+        engines.append(engine)
+        return engine
+
+    yield build
+    for engine in engines:
+        engine.close()
