@@ -30,8 +30,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="articlebot", description="Answer questions about news articles "
-                     "by quoting them.")
+    parser = _Parser(
+        prog="articlebot", description="Answer questions about news articles by quoting them."
+    )
     parser.add_argument("--home", help="data directory (default $ARTICLEBOT_HOME or ./data)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -57,9 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="measure retrieval on a question set")
     ev.add_argument("dir")
     ev.add_argument("-k", type=int, default=5)
-    ev.add_argument("--variant", action="append",
-                    choices=["dense", "lexical", "hybrid", "hybrid+rescore"],
-                    help="variants to run (default: all, side by side)")
+    ev.add_argument(
+        "--variant",
+        action="append",
+        choices=["dense", "lexical", "hybrid", "hybrid+rescore"],
+        help="variants to run (default: all, side by side)",
+    )
     with_library(sub.add_parser("console", help="chat with the bot in this terminal"))
     sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
     return parser
@@ -73,8 +77,7 @@ def _progress_bar(total_label: str):
     def update(done: int, total: int) -> None:
         nonlocal bar
         if bar is None:
-            bar = tqdm(total=total, desc=total_label, unit="article", file=sys.stderr,
-                       disable=None)
+            bar = tqdm(total=total, desc=total_label, unit="article", file=sys.stderr, disable=None)
         bar.n = done
         bar.refresh()
         if done >= total:
@@ -90,8 +93,7 @@ def _cmd_add(engine: Engine, args) -> int:
             text = sys.stdin.read()
             result = library.add_text(text, title=args.title, added_by="cli")
         else:
-            result = library.add_source(source, title=args.title, added_by="cli",
-                                            allow_files=True)
+            result = library.add_source(source, title=args.title, added_by="cli", allow_files=True)
         state = "duplicate of" if result.duplicate else "added"
         print(f"{state} {result.article_id}\t{result.title}\t{result.chunks} chunks")
     return 0
@@ -102,10 +104,13 @@ def _cmd_import(engine: Engine, args) -> int:
 
     records = read_jsonl(Path(args.file))
     results = engine.library(args.library).import_records(
-        records, added_by="cli", progress=_progress_bar("import"))
+        records, added_by="cli", progress=_progress_bar("import")
+    )
     added = sum(1 for r in results if not r.duplicate)
-    print(f"imported {added} article(s), {len(results) - added} duplicate(s), "
-          f"{sum(r.chunks for r in results if not r.duplicate)} chunks")
+    print(
+        f"imported {added} article(s), {len(results) - added} duplicate(s), "
+        f"{sum(r.chunks for r in results if not r.duplicate)} chunks"
+    )
     return 0
 
 
@@ -119,8 +124,12 @@ def _cmd_ask(engine: Engine, args) -> int:
                 try:
                     payload = library.ask(line.strip(), k=args.k).to_json()
                 except BadInput as err:
-                    payload = {"question": line.strip(), "answer": None, "passages": [],
-                               "error": str(err)}
+                    payload = {
+                        "question": line.strip(),
+                        "answer": None,
+                        "passages": [],
+                        "error": str(err),
+                    }
                 print(json.dumps(payload, ensure_ascii=False), flush=True)
         return 0
     answer = library.ask(args.question, k=args.k)
@@ -167,8 +176,11 @@ def _cmd_eval(settings: Settings, args) -> int:
     questions = read_jsonl(folder / "questions.jsonl")
     variants = args.variant or ["dense", "lexical", "hybrid", "hybrid+rescore"]
     with tempfile.TemporaryDirectory(prefix="articlebot-eval-") as home:
-        engine = Engine(EngineConfig(home=Path(home), embedding_model=settings.embedding_model,
-                                     seed_samples=False))
+        engine = Engine(
+            EngineConfig(
+                home=Path(home), embedding_model=settings.embedding_model, seed_samples=False
+            )
+        )
         library = engine.library("eval")
         library.import_records(articles, added_by="eval", progress=_progress_bar("index"))
         reports = []
@@ -193,16 +205,22 @@ def _cmd_run(settings: Settings, args) -> int:
 
 
 COMMANDS = {
-    "add": _cmd_add, "import": _cmd_import, "ask": _cmd_ask, "list": _cmd_list,
-    "remove": _cmd_remove, "rebuild": _cmd_rebuild, "console": _cmd_console,
+    "add": _cmd_add,
+    "import": _cmd_import,
+    "ask": _cmd_ask,
+    "list": _cmd_list,
+    "remove": _cmd_remove,
+    "rebuild": _cmd_rebuild,
+    "console": _cmd_console,
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     level = logging.INFO if args.verbose else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     try:
         settings = Settings.load(home=args.home)
         if args.command == "eval":

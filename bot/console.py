@@ -9,7 +9,7 @@ from index import ArticleBotError, Library
 from .text_render import render_answer, render_listing
 
 HELP = (
-    "Ask a question about the articles in this library, e.g. \"how many were killed?\".\n"
+    'Ask a question about the articles in this library, e.g. "how many were killed?".\n'
     "Commands: :list (articles), :add URL|PATH (add an article), :help, :quit."
 )
 
@@ -38,8 +38,7 @@ def run_console(library: Library, stdin=None, stdout=None) -> int:
             elif line == ":list":
                 reply = render_listing(library.list())
             elif line.startswith(":add "):
-                result = library.add_source(line[5:].strip(), added_by="console",
-                                            allow_files=True)
+                result = library.add_source(line[5:].strip(), added_by="console", allow_files=True)
                 state = "already in the library as" if result.duplicate else "added as"
                 reply = f"{result.title!r} {state} {result.article_id} ({result.chunks} chunks)."
             else:

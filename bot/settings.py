@@ -49,8 +49,9 @@ class Settings:
     log_level: str = "INFO"
 
     @classmethod
-    def load(cls, home: str | None = None, env: dict[str, str] | None = None,
-             dotenv: bool = True) -> Settings:
+    def load(
+        cls, home: str | None = None, env: dict[str, str] | None = None, dotenv: bool = True
+    ) -> Settings:
         """Read settings from ``env`` (default: the process environment, after ``.env``)."""
         if env is None:
             if dotenv:

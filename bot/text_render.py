@@ -38,7 +38,9 @@ def render_answer(answer: Answer, color: bool = False) -> str:
     for number, passage in enumerate(answer.passages, start=1):
         quote = highlight(passage, before, after).replace("\n", "\n   > ")
         lines.append(f"{number}. > {quote}")
-        lines.append(f"   — {source_line(passage)} [{passage.article_id}, score {passage.score:.2f}]")
+        lines.append(
+            f"   — {source_line(passage)} [{passage.article_id}, score {passage.score:.2f}]"
+        )
         lines.append("")
     return "\n".join(lines).rstrip()
 

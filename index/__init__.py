@@ -9,7 +9,19 @@ from .library import Engine, Library
 from .models import AddResult, Answer, ArticleInfo, Document, Passage
 
 __all__ = [
-    "DEFAULT_LIBRARY", "AddResult", "Answer", "ArticleBotError", "ArticleInfo", "BadInput",
-    "Busy", "Document", "Engine", "EngineConfig", "FetchError", "Library", "NotFound", "Passage",
+    "DEFAULT_LIBRARY",
+    "AddResult",
+    "Answer",
+    "ArticleBotError",
+    "ArticleInfo",
+    "BadInput",
+    "Busy",
+    "Document",
+    "Engine",
+    "EngineConfig",
+    "FetchError",
+    "Library",
+    "NotFound",
+    "Passage",
     "StorageError",
 ]

@@ -110,7 +110,11 @@ def _merge_fragments(text: str, spans: list[Span]) -> list[Span]:
     merged: list[Span] = []
     for span in spans:
         body = text[span[0] : span[1]]
-        if merged and not any(ch.isalnum() for ch in body) and "\n" not in text[merged[-1][1] : span[0]]:
+        if (
+            merged
+            and not any(ch.isalnum() for ch in body)
+            and "\n" not in text[merged[-1][1] : span[0]]
+        ):
             merged[-1] = (merged[-1][0], span[1])
         else:
             merged.append(span)

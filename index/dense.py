@@ -45,7 +45,9 @@ class DenseIndex:
         """Return ``(chunk_ids, scores)`` of the ``k`` nearest chunks, best first."""
         if len(self) == 0 or k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        scores, positions = self.index.search(query.reshape(1, -1).astype(np.float32), min(k, len(self)))
+        scores, positions = self.index.search(
+            query.reshape(1, -1).astype(np.float32), min(k, len(self))
+        )
         keep = positions[0] >= 0
         return self.ids[positions[0][keep]], scores[0][keep]
 

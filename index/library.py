@@ -48,19 +48,23 @@ ARTICLE_CACHE = 1_024
 class Engine:
     """Store + model + per-library snapshots, built once at start-up and shared."""
 
-    def __init__(self, config: EngineConfig, encoder: Encoder | None = None,
-                 chunker: ChunkerSettings | None = None) -> None:
+    def __init__(
+        self,
+        config: EngineConfig,
+        encoder: Encoder | None = None,
+        chunker: ChunkerSettings | None = None,
+    ) -> None:
         self.config = config
         self.home = Path(config.home)
         new_home = not (self.home / "articlebot.sqlite3").exists()
         self.store = Store(self.home / "articlebot.sqlite3")
         self.encoder = encoder or Encoder(config.embedding_model)
         self.chunker = chunker or ChunkerSettings()
-        self.fetch_policy = FetchPolicy(allow_private=config.allow_private_urls,
-                                        max_bytes=config.max_source_bytes)
+        self.fetch_policy = FetchPolicy(
+            allow_private=config.allow_private_urls, max_bytes=config.max_source_bytes
+        )
         self._snapshots: dict[str, snap.Snapshot] = {}
         self._write_locks: dict[str, threading.RLock] = {}
-        self._load_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._articles: OrderedDict[int, ArticleView] = OrderedDict()
         self._articles_guard = threading.Lock()
@@ -76,18 +80,17 @@ class Engine:
         return Library(self, name)
 
     def identity(self) -> snap.IndexIdentity:
-        return snap.IndexIdentity(self.encoder.model_name, self.encoder.dim,
-                                  self.chunker.signature())
+        return snap.IndexIdentity(
+            self.encoder.model_name, self.encoder.dim, self.chunker.signature()
+        )
 
     def index_folder(self, library: str) -> Path:
         return snap.folder_for(self.home / "indexes", library)
 
-    def _lock(self, table: dict, library: str) -> threading.RLock:
-        with self._locks_guard:
-            return table.setdefault(library, threading.RLock())
-
     def write_lock(self, library: str) -> threading.RLock:
-        return self._lock(self._write_locks, library)
+        """The lock serialising this process's writes (and first load) of one library."""
+        with self._locks_guard:
+            return self._write_locks.setdefault(library, threading.RLock())
 
     def close(self) -> None:
         self.store.close()
@@ -107,9 +110,17 @@ class Engine:
         stored = self.store.article_by_row(row)
         if stored is None:
             raise NotFound("That article was removed a moment ago; ask again.")
-        view = ArticleView(stored.id, stored.article_id, stored.title, stored.url,
-                           stored.published, stored.added_by, stored.added_at, stored.text,
-                           self.store.sentences(row))
+        view = ArticleView(
+            stored.id,
+            stored.article_id,
+            stored.title,
+            stored.url,
+            stored.published,
+            stored.added_by,
+            stored.added_at,
+            stored.text,
+            self.store.sentences(row),
+        )
         with self._articles_guard:
             self._articles[row] = view
             while len(self._articles) > ARTICLE_CACHE:
@@ -127,7 +138,8 @@ class Engine:
         current = self._snapshots.get(library)
         if current is not None:
             return current
-        with self._lock(self._load_locks, library):
+        # Loading takes the write lock: a load may rebuild, and one lock order avoids deadlock.
+        with self.write_lock(library):
             current = self._snapshots.get(library)
             if current is None:
                 current = self._load_or_reindex(library)
@@ -139,8 +151,9 @@ class Engine:
         if not rows:
             return snap.ChunkTable.empty()
         arr = np.array([(r.id, r.article, r.start, r.end) for r in rows], dtype=np.int64)
-        return snap.ChunkTable(arr[:, 0].copy(), arr[:, 1].copy(), arr[:, 2].copy(),
-                               arr[:, 3].copy())
+        return snap.ChunkTable(
+            arr[:, 0].copy(), arr[:, 1].copy(), arr[:, 2].copy(), arr[:, 3].copy()
+        )
 
     def _load_or_reindex(self, library: str) -> snap.Snapshot:
         identity = self.identity()
@@ -164,8 +177,9 @@ class Engine:
     def _reindex_locked(self, library: str) -> snap.Snapshot:
         stored_model = self.store.meta(f"vectors:{library}")
         if stored_model is not None and stored_model != self._vectors_tag():
-            log.warning("library %s: stored vectors come from %s; re-embedding", library,
-                        stored_model)
+            log.warning(
+                "library %s: stored vectors come from %s; re-embedding", library, stored_model
+            )
             self._rechunk_locked(library, None)
         identity = self.identity()
         started = time.perf_counter()
@@ -185,14 +199,20 @@ class Engine:
         else:
             ids, vectors = np.zeros(0, dtype=np.int64), np.zeros((0, identity.dim), np.float32)
         dense = DenseIndex.build(identity.dim, ids, vectors)
-        texts = [self.article_view(int(a)).text[s:e]
-                 for a, s, e in zip(chunks.articles, chunks.starts, chunks.ends, strict=True)]
+        texts = [
+            self.article_view(int(a)).text[s:e]
+            for a, s, e in zip(chunks.articles, chunks.starts, chunks.ends, strict=True)
+        ]
         lexical = LexicalIndex.build(chunks.ids, texts)
         built = snap.Snapshot(library, generation, identity, dense, lexical, chunks)
         snap.save(built, self.index_folder(library))
         self._snapshots[library] = built
-        log.info("library %s: indexed %d chunks in %.2fs", library, len(chunks),
-                 time.perf_counter() - started)
+        log.info(
+            "library %s: indexed %d chunks in %.2fs",
+            library,
+            len(chunks),
+            time.perf_counter() - started,
+        )
         return built
 
     def _vectors_tag(self) -> str:
@@ -202,14 +222,15 @@ class Engine:
         """Re-split and re-embed every article of the library from its stored text."""
         articles = self.store.articles(library)
         total = len(articles)
-        done = 0
         chunks = 0
         if progress:
             progress(0, total)
-        for article in articles:
+        for done, article in enumerate(articles, start=1):
             sentences = split_sentences(article.text)
             spans = make_chunks(article.text, sentences, self.chunker)
-            vectors = self.encoder.encode_documents(self._chunk_inputs(article.title, article.text, spans))
+            vectors = self.encoder.encode_documents(
+                self._chunk_inputs(article.title, article.text, spans)
+            )
             with self.store.write() as db:
                 self.store.set_sentences(db, article.id, sentences)
                 self.store.replace_chunks(db, library, article.id, spans, vectors)
@@ -217,7 +238,6 @@ class Engine:
                 self.store.set_meta(db, f"vectors:{library}", self._vectors_tag())
             self.forget_article(article.id)
             chunks += len(spans)
-            done += 1
             if progress:
                 progress(done, total)
         return chunks
@@ -237,8 +257,14 @@ class Library:
 
     # -- adding --------------------------------------------------------------------------------
 
-    def add_source(self, source: str, title: str | None = None, added_by: str | None = None,
-                   *, allow_files: bool = False) -> AddResult:
+    def add_source(
+        self,
+        source: str,
+        title: str | None = None,
+        added_by: str | None = None,
+        *,
+        allow_files: bool = False,
+    ) -> AddResult:
         """Add from an http(s) URL, or a local file path when ``allow_files`` is set.
 
         Files are off by default because a source typed by a remote user (the bot's ``/add
@@ -247,35 +273,48 @@ class Library:
         document = load_source(source, title, self.engine.fetch_policy, allow_files=allow_files)
         return self.add_document(document, added_by=added_by)
 
-    def add_file(self, data: bytes, filename: str, title: str | None = None,
-                 added_by: str | None = None) -> AddResult:
+    def add_file(
+        self, data: bytes, filename: str, title: str | None = None, added_by: str | None = None
+    ) -> AddResult:
         """Add from the bytes of an uploaded file (a Discord attachment)."""
-        document = document_from_bytes(data, filename, title,
-                                       max_bytes=self.engine.config.max_source_bytes)
+        document = document_from_bytes(
+            data, filename, title, max_bytes=self.engine.config.max_source_bytes
+        )
         return self.add_document(document, added_by=added_by)
 
-    def add_text(self, text: str, title: str | None = None, url: str | None = None,
-                 published: str | None = None, added_by: str | None = None) -> AddResult:
+    def add_text(
+        self,
+        text: str,
+        title: str | None = None,
+        url: str | None = None,
+        published: str | None = None,
+        added_by: str | None = None,
+    ) -> AddResult:
         document = document_from_text(text, title, url=url, published=published)
         return self.add_document(document, added_by=added_by)
 
-    def add_document(self, document: Document, added_by: str | None = None,
-                     article_id: str | None = None) -> AddResult:
+    def add_document(
+        self, document: Document, added_by: str | None = None, article_id: str | None = None
+    ) -> AddResult:
         results = self._add_many([(document, article_id)], added_by, progress=None)
         return results[0]
 
-    def import_records(self, records: Iterable[dict], added_by: str | None = None,
-                       progress: Progress | None = None) -> list[AddResult]:
+    def import_records(
+        self, records: Iterable[dict], added_by: str | None = None, progress: Progress | None = None
+    ) -> list[AddResult]:
         """Add JSONL-style records ``{"title", "text", "url"?, "published"?, "article_id"?}``."""
         items = []
         for number, record in enumerate(records, start=1):
             if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-                raise BadInput(f"Record {number} has no \"text\" string.")
+                raise BadInput(f'Record {number} has no "text" string.')
             published = record.get("published")
             try:
                 document = document_from_text(
-                    record["text"], record.get("title"), url=record.get("url"),
-                    published=published, source=record.get("source") or None,
+                    record["text"],
+                    record.get("title"),
+                    url=record.get("url"),
+                    published=published,
+                    source=record.get("source") or None,
                 )
             except BadInput:
                 if not published:
@@ -283,14 +322,20 @@ class Library:
                 # An odd date in one record should not sink a whole import: keep the article.
                 log.warning("record %d: unreadable published date %r ignored", number, published)
                 document = document_from_text(
-                    record["text"], record.get("title"), url=record.get("url"),
+                    record["text"],
+                    record.get("title"),
+                    url=record.get("url"),
                     source=record.get("source") or None,
                 )
             items.append((document, record.get("article_id")))
         return self._add_many(items, added_by, progress)
 
-    def _add_many(self, items: list[tuple[Document, str | None]], added_by: str | None,
-                  progress: Progress | None) -> list[AddResult]:
+    def _add_many(
+        self,
+        items: list[tuple[Document, str | None]],
+        added_by: str | None,
+        progress: Progress | None,
+    ) -> list[AddResult]:
         engine = self.engine
         store = engine.store
         results: list[AddResult] = []
@@ -306,9 +351,15 @@ class Library:
                 digest = content_hash(text)
                 existing = store.find_duplicate(self.name, digest, document.url)
                 if existing is not None:
-                    results.append(AddResult(existing.article_id, existing.title,
-                                             store_chunk_count(store, existing), True,
-                                             time.perf_counter() - started))
+                    results.append(
+                        AddResult(
+                            existing.article_id,
+                            existing.title,
+                            store_chunk_count(store, existing),
+                            True,
+                            time.perf_counter() - started,
+                        )
+                    )
                     if progress:
                         progress(done, len(items))
                     continue
@@ -321,15 +372,26 @@ class Library:
                     store.ensure_library(db, self.name)
                     article_id = _new_article_id(store, db, self.name, digest, wanted_id)
                     row = store.insert_article(
-                        db, self.name, article_id, title, document.url, document.published,
-                        document.source, document.author, text, sentences, digest, added_by,
+                        db,
+                        self.name,
+                        article_id,
+                        title,
+                        document.url,
+                        document.published,
+                        document.source,
+                        document.author,
+                        text,
+                        sentences,
+                        digest,
+                        added_by,
                     )
                     store.insert_chunks(db, self.name, row, spans, vectors)
                     store.bump_generation(db, self.name)
                     store.set_meta(db, f"vectors:{self.name}", engine._vectors_tag())
                 changed = True
-                results.append(AddResult(article_id, title, len(spans), False,
-                                         time.perf_counter() - started))
+                results.append(
+                    AddResult(article_id, title, len(spans), False, time.perf_counter() - started)
+                )
                 log.info("library %s: added %s (%d chunks)", self.name, article_id, len(spans))
                 if progress:
                     progress(done, len(items))
@@ -339,8 +401,7 @@ class Library:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def ask(self, question: str, k: int = 3, mode: str = "hybrid",
-            rescore: bool = True) -> Answer:
+    def ask(self, question: str, k: int = 3, mode: str = "hybrid", rescore: bool = True) -> Answer:
         """Answer a question with up to ``k`` verbatim passages from this library."""
         question = clean_text(question or "")
         if not question:
@@ -361,8 +422,16 @@ class Library:
 
     def list(self) -> list[ArticleInfo]:
         return [
-            ArticleInfo(article_id=r[0], title=r[1], url=r[2], published=r[3], added_by=r[4],
-                        added_at=r[5], source=r[6], chunks=int(r[7]))
+            ArticleInfo(
+                article_id=r[0],
+                title=r[1],
+                url=r[2],
+                published=r[3],
+                added_by=r[4],
+                added_at=r[5],
+                source=r[6],
+                chunks=int(r[7]),
+            )
             for r in self.engine.store.article_listing(self.name)
         ]
 

@@ -40,8 +40,13 @@ class IndexIdentity:
     chunker: str
 
     def to_json(self) -> dict:
-        return {"model": self.model, "dim": self.dim, "chunker": self.chunker,
-                "tokenizer": TOKENIZER, "format": FORMAT}
+        return {
+            "model": self.model,
+            "dim": self.dim,
+            "chunker": self.chunker,
+            "tokenizer": TOKENIZER,
+            "format": FORMAT,
+        }
 
 
 @dataclass(frozen=True)
@@ -109,9 +114,10 @@ def save(snapshot: Snapshot, folder: Path) -> None:
                 entry.unlink(missing_ok=True)
 
 
-def load(folder: Path, library: str, identity: IndexIdentity, generation: int,
-         chunks: ChunkTable) -> Snapshot | None:
-    """Load the saved snapshot if it is complete and current; None (logged) when it must be rebuilt."""
+def load(
+    folder: Path, library: str, identity: IndexIdentity, generation: int, chunks: ChunkTable
+) -> Snapshot | None:
+    """The saved snapshot if complete and current; None (logged) when it must be rebuilt."""
     manifest_path = folder / "manifest.json"
     if not manifest_path.exists():
         log.info("library %s: no saved index, building it from the store", library)
@@ -121,18 +127,26 @@ def load(folder: Path, library: str, identity: IndexIdentity, generation: int,
         wanted = identity.to_json()
         mismatched = [k for k, v in wanted.items() if manifest.get(k) != v]
         if mismatched:
-            log.warning("library %s: saved index differs in %s, rebuilding it", library,
-                        ", ".join(mismatched))
+            log.warning(
+                "library %s: saved index differs in %s, rebuilding it",
+                library,
+                ", ".join(mismatched),
+            )
             return None
         if manifest.get("generation") != generation or manifest.get("chunks") != len(chunks):
-            log.warning("library %s: saved index is stale (generation %s, store %s), rebuilding",
-                        library, manifest.get("generation"), generation)
+            log.warning(
+                "library %s: saved index is stale (generation %s, store %s), rebuilding",
+                library,
+                manifest.get("generation"),
+                generation,
+            )
             return None
         dense = DenseIndex.load(folder, manifest["dense"], identity.dim)
         lexical = LexicalIndex.load(folder, manifest["lexical"])
         if not (np.array_equal(dense.ids, chunks.ids) and np.array_equal(lexical.ids, chunks.ids)):
-            log.warning("library %s: saved index covers other chunks than the store, rebuilding",
-                        library)
+            log.warning(
+                "library %s: saved index covers other chunks than the store, rebuilding", library
+            )
             return None
     except Exception as err:  # noqa: BLE001 - any unreadable file means: rebuild from SQLite
         log.warning("library %s: saved index is unreadable (%s), rebuilding it", library, err)

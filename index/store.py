@@ -140,8 +140,12 @@ class Store:
     def conn(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                                 check_same_thread=False)
+            db = sqlite3.connect(
+                self.path,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+            )
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA foreign_keys=ON")
@@ -169,7 +173,9 @@ class Store:
             db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as err:
             if "locked" in str(err) or "busy" in str(err):
-                raise Busy("The library is busy with another write; try again in a moment.") from err
+                raise Busy(
+                    "The library is busy with another write; try again in a moment."
+                ) from err
             raise StorageError(f"The database cannot be written: {err}.") from err
         try:
             yield db
@@ -193,9 +199,11 @@ class Store:
         return [r[0] for r in self.conn().execute("SELECT name FROM libraries ORDER BY name")]
 
     def generation(self, library: str) -> int:
-        row = self.conn().execute(
-            "SELECT generation FROM libraries WHERE name=?", (library,)
-        ).fetchone()
+        row = (
+            self.conn()
+            .execute("SELECT generation FROM libraries WHERE name=?", (library,))
+            .fetchone()
+        )
         return int(row[0]) if row else 0
 
     @staticmethod
@@ -205,9 +213,11 @@ class Store:
     # -- articles --------------------------------------------------------------------------
 
     def _article(self, where: str, args: tuple) -> StoredArticle | None:
-        row = self.conn().execute(
-            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE {where}", args
-        ).fetchone()
+        row = (
+            self.conn()
+            .execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE {where}", args)
+            .fetchone()
+        )
         return StoredArticle(*row) if row else None
 
     def find_duplicate(
@@ -232,12 +242,17 @@ class Store:
 
     def article_listing(self, library: str) -> list[tuple]:
         """Article metadata with chunk counts, without loading any text."""
-        return self.conn().execute(
-            "SELECT a.article_id, a.title, a.url, a.published, a.added_by, a.added_at, a.source,"
-            " (SELECT COUNT(*) FROM chunks c WHERE c.article = a.id)"
-            " FROM articles a WHERE a.library=? ORDER BY a.id",
-            (library,),
-        ).fetchall()
+        return (
+            self.conn()
+            .execute(
+                "SELECT a.article_id, a.title, a.url, a.published, a.added_by, a.added_at,"
+                " a.source,"
+                " (SELECT COUNT(*) FROM chunks c WHERE c.article = a.id)"
+                " FROM articles a WHERE a.library=? ORDER BY a.id",
+                (library,),
+            )
+            .fetchall()
+        )
 
     def article_id_taken(self, db: sqlite3.Connection, library: str, article_id: str) -> bool:
         return (
@@ -248,16 +263,38 @@ class Store:
         )
 
     @staticmethod
-    def insert_article(db: sqlite3.Connection, library: str, article_id: str, title: str,
-                       url: str | None, published: str | None, source: str | None,
-                       author: str | None, text: str, sentences: list[tuple[int, int]],
-                       content_hash: str, added_by: str | None) -> int:
+    def insert_article(
+        db: sqlite3.Connection,
+        library: str,
+        article_id: str,
+        title: str,
+        url: str | None,
+        published: str | None,
+        source: str | None,
+        author: str | None,
+        text: str,
+        sentences: list[tuple[int, int]],
+        content_hash: str,
+        added_by: str | None,
+    ) -> int:
         cur = db.execute(
             "INSERT INTO articles (library, article_id, title, url, published, source, author,"
             " text, sentences, content_hash, added_by, added_at)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (library, article_id, title, url, published, source, author, text,
-             encode_spans(sentences), content_hash, added_by, utc_now()),
+            (
+                library,
+                article_id,
+                title,
+                url,
+                published,
+                source,
+                author,
+                text,
+                encode_spans(sentences),
+                content_hash,
+                added_by,
+                utc_now(),
+            ),
         )
         return int(cur.lastrowid)
 
@@ -266,19 +303,32 @@ class Store:
         return decode_spans(row[0]) if row else []
 
     @staticmethod
-    def set_sentences(db: sqlite3.Connection, row_id: int, sentences: list[tuple[int, int]]) -> None:
+    def set_sentences(
+        db: sqlite3.Connection, row_id: int, sentences: list[tuple[int, int]]
+    ) -> None:
         db.execute("UPDATE articles SET sentences=? WHERE id=?", (encode_spans(sentences), row_id))
 
     @staticmethod
-    def insert_chunks(db: sqlite3.Connection, library: str, article_row: int,
-                      spans: list[tuple[int, int]], vectors: np.ndarray) -> list[int]:
+    def insert_chunks(
+        db: sqlite3.Connection,
+        library: str,
+        article_row: int,
+        spans: list[tuple[int, int]],
+        vectors: np.ndarray,
+    ) -> list[int]:
         ids = []
         for ordinal, ((start, end), vector) in enumerate(zip(spans, vectors, strict=True)):
             cur = db.execute(
                 "INSERT INTO chunks (article, library, ordinal, start, end, vector)"
                 " VALUES (?,?,?,?,?,?)",
-                (article_row, library, ordinal, start, end,
-                 np.asarray(vector, dtype=np.float32).tobytes()),
+                (
+                    article_row,
+                    library,
+                    ordinal,
+                    start,
+                    end,
+                    np.asarray(vector, dtype=np.float32).tobytes(),
+                ),
             )
             ids.append(int(cur.lastrowid))
         return ids
@@ -301,8 +351,9 @@ class Store:
             )
         ]
 
-    def chunk_vectors(self, library: str, dim: int, batch: int = 20_000
-                      ) -> Iterable[tuple[np.ndarray, np.ndarray]]:
+    def chunk_vectors(
+        self, library: str, dim: int, batch: int = 20_000
+    ) -> Iterable[tuple[np.ndarray, np.ndarray]]:
         """Yield ``(ids, vectors)`` batches of a library's stored vectors, in id order."""
         cursor = self.conn().execute(
             "SELECT id, vector FROM chunks WHERE library=? ORDER BY id", (library,)
@@ -315,14 +366,20 @@ class Store:
             yield ids, vectors.reshape(len(rows), dim)
 
     @staticmethod
-    def replace_chunks(db: sqlite3.Connection, library: str, article_row: int,
-                       spans: list[tuple[int, int]], vectors: np.ndarray) -> None:
+    def replace_chunks(
+        db: sqlite3.Connection,
+        library: str,
+        article_row: int,
+        spans: list[tuple[int, int]],
+        vectors: np.ndarray,
+    ) -> None:
         db.execute("DELETE FROM chunks WHERE article=?", (article_row,))
         Store.insert_chunks(db, library, article_row, spans, vectors)
 
     def chunk_count(self, library: str) -> int:
         return int(
-            self.conn().execute("SELECT COUNT(*) FROM chunks WHERE library=?", (library,))
+            self.conn()
+            .execute("SELECT COUNT(*) FROM chunks WHERE library=?", (library,))
             .fetchone()[0]
         )
 

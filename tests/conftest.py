@@ -11,7 +11,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 REPO = Path(__file__).resolve().parent.parent
-SAMPLE_TEXT = (REPO / "index" / "data" / "samples.jsonl")
+SAMPLE_TEXT = REPO / "index" / "data" / "samples.jsonl"
 
 
 @pytest.fixture(scope="session")
@@ -32,8 +32,10 @@ def make_engine(tmp_path, encoder):
     engines = []
 
     def build(home: Path | None = None, seed: bool = False, **config):
-        engine = Engine(EngineConfig(home=home or tmp_path / "home", seed_samples=seed, **config),
-                        encoder=encoder)
+        engine = Engine(
+            EngineConfig(home=home or tmp_path / "home", seed_samples=seed, **config),
+            encoder=encoder,
+        )
         engines.append(engine)
         return engine
 

@@ -17,7 +17,7 @@ NEWS = (
     "- Protesters have stormed the US Embassy in Baghdad.\n"
     "- Twenty-five people were killed.\n"
     "BREAKING NEWS\n"
-    "Mr. Smith arrived in Washington D.C. on Monday. He said \"we will respond.\" Then he left.\n"
+    'Mr. Smith arrived in Washington D.C. on Monday. He said "we will respond." Then he left.\n'
     "— Donald J. Trump (@realDonaldTrump) December 31, 2019\n"
 )
 

@@ -20,7 +20,8 @@ SAMPLE_QUESTIONS = {
     "What did the protesters chant?": ["down USA"],
     "Which militia did the US strike?": ["Kata'ib Hezbollah"],
 }
-ARTICLE_HTML = """<!doctype html><html><head><title>Dam holds after record rain | Valley News</title>
+ARTICLE_HTML = """<!doctype html><html><head>
+<title>Dam holds after record rain | Valley News</title>
 <meta property="og:title" content="Dam holds after record rain">
 <meta property="article:published_time" content="2024-05-14T08:00:00Z"></head>
 <body><nav>Home | World | Sport</nav><article><h1>Dam holds after record rain</h1>
@@ -33,12 +34,22 @@ runway for most of the day.</p></article><footer>Copyright Valley News</footer><
 
 
 def run_cli(home: Path, *args: str, stdin: str | None = None, env: dict | None = None):
-    full_env = {**os.environ, "ARTICLEBOT_HOME": str(home), "HF_HUB_OFFLINE": "1",
-                "ARTICLEBOT_ALLOW_PRIVATE_URLS": "1", **(env or {})}
+    full_env = {
+        **os.environ,
+        "ARTICLEBOT_HOME": str(home),
+        "HF_HUB_OFFLINE": "1",
+        "ARTICLEBOT_ALLOW_PRIVATE_URLS": "1",
+        **(env or {}),
+    }
     full_env.pop("DISCORD_TOKEN", None)
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True, text=True,
-        env=full_env, cwd=home.parent, timeout=300,
+        [sys.executable, "-m", "bot.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=home.parent,
+        timeout=300,
     )
 
 
@@ -67,8 +78,15 @@ def web(tmp_path_factory):
 def test_fresh_home_is_seeded_and_listed(home):
     listing = json.loads(run_cli(home, "list", "--json").stdout)
     assert [a["article_id"] for a in listing] == ["baghdad-embassy"]
-    assert set(listing[0]) == {"article_id", "title", "url", "published", "added_by",
-                               "added_at", "chunks"}
+    assert set(listing[0]) == {
+        "article_id",
+        "title",
+        "url",
+        "published",
+        "added_by",
+        "added_at",
+        "chunks",
+    }
     assert listing[0]["chunks"] > 0
 
 
@@ -82,8 +100,17 @@ def test_sample_questions_batch_json_contract(home):
     for line, golds in zip(lines, SAMPLE_QUESTIONS.values(), strict=True):
         assert set(line) == {"question", "answer", "passages"}
         best = line["passages"][0]
-        assert set(best) == {"article_id", "title", "url", "text", "start", "end", "score",
-                             "answer_start", "answer_end"}
+        assert set(best) == {
+            "article_id",
+            "title",
+            "url",
+            "text",
+            "start",
+            "end",
+            "score",
+            "answer_start",
+            "answer_end",
+        }
         for p in line["passages"]:
             assert article[p["start"] : p["end"]] == p["text"]
             assert len(p["text"].split()) <= 150
@@ -109,14 +136,23 @@ def test_add_file_stdin_url_then_list_remove_rebuild(tmp_path, web):
     home = tmp_path / "data"
     env = {"ARTICLEBOT_SEED_SAMPLES": "0"}
     note = tmp_path / "quake.md"
-    note.write_text("# Quake hits Izmir\n\nTwenty-five people were killed in Izmir on Friday.\n"
-                    "Rescue teams searched collapsed buildings through the night.\n")
+    note.write_text(
+        "# Quake hits Izmir\n\nTwenty-five people were killed in Izmir on Friday.\n"
+        "Rescue teams searched collapsed buildings through the night.\n"
+    )
     added = run_cli(home, "add", str(note), env=env)
     assert added.returncode == 0, added.stderr
     assert "Quake hits Izmir" in added.stdout
 
-    piped = run_cli(home, "add", "-", "--title", "Budget vote", env=env,
-                    stdin="Parliament passed the budget by 301 votes to 12 on Wednesday.\n")
+    piped = run_cli(
+        home,
+        "add",
+        "-",
+        "--title",
+        "Budget vote",
+        env=env,
+        stdin="Parliament passed the budget by 301 votes to 12 on Wednesday.\n",
+    )
     assert piped.returncode == 0, piped.stderr
 
     fetched = run_cli(home, "add", f"{web}/article.html", env=env)
@@ -132,8 +168,9 @@ def test_add_file_stdin_url_then_list_remove_rebuild(tmp_path, web):
     assert by_title["Dam holds after record rain"]["url"] == f"{web}/article.html"
     assert by_title["Dam holds after record rain"]["published"] == "2024-05-14"
 
-    answer = json.loads(run_cli(home, "ask", "--json", "What did the mayor say about the dam?",
-                                 env=env).stdout)
+    answer = json.loads(
+        run_cli(home, "ask", "--json", "What did the mayor say about the dam?", env=env).stdout
+    )
     assert "Anna Keller" in answer["passages"][0]["text"]
     assert "Home | World" not in answer["passages"][0]["text"]  # boilerplate stripped
 
@@ -150,8 +187,15 @@ def test_import_jsonl_and_library_option(tmp_path):
     home = tmp_path / "data"
     records = tmp_path / "a.jsonl"
     records.write_text(
-        json.dumps({"title": "Flood", "text": "About 3,000 residents were evacuated.",
-                    "article_id": "flood-1", "published": "2024-05-14"}) + "\n"
+        json.dumps(
+            {
+                "title": "Flood",
+                "text": "About 3,000 residents were evacuated.",
+                "article_id": "flood-1",
+                "published": "2024-05-14",
+            }
+        )
+        + "\n"
     )
     result = run_cli(home, "import", str(records), "--library", "other")
     assert result.returncode == 0, result.stderr
@@ -191,7 +235,8 @@ def test_bad_input_exits_2_with_one_line_and_keeps_the_store(tmp_path):
 
 
 def test_usage_error_exits_2():
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "frobnicate"],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "frobnicate"], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1

@@ -213,8 +213,10 @@ def test_questions_are_answered_while_a_rebuild_runs(make_engine):
 def test_concurrent_adds_of_the_same_article_store_it_once(make_engine):
     lib = make_engine().library("news")
     results = []
-    threads = [threading.Thread(target=lambda: results.append(lib.add_text(EARTHQUAKE, "Q")))
-               for _ in range(4)]
+    threads = [
+        threading.Thread(target=lambda: results.append(lib.add_text(EARTHQUAKE, "Q")))
+        for _ in range(4)
+    ]
     for t in threads:
         t.start()
     for t in threads:
