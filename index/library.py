@@ -337,67 +337,69 @@ class Library:
         progress: Progress | None,
     ) -> list[AddResult]:
         engine = self.engine
-        store = engine.store
         results: list[AddResult] = []
         with engine.write_lock(self.name):
             engine.snapshot(self.name)  # make sure the index is current before extending it
             changed = False
-            for done, (document, wanted_id) in enumerate(items, start=1):
-                started = time.perf_counter()
-                text = clean_text(document.text)
-                if not text:
-                    raise BadInput("The article has no text.")
-                title = (document.title or "").strip()[:MAX_TITLE_CHARS] or "Untitled"
-                digest = content_hash(text)
-                existing = store.find_duplicate(self.name, digest, document.url)
-                if existing is not None:
-                    results.append(
-                        AddResult(
-                            existing.article_id,
-                            existing.title,
-                            store_chunk_count(store, existing),
-                            True,
-                            time.perf_counter() - started,
-                        )
-                    )
+            try:
+                for done, (document, wanted_id) in enumerate(items, start=1):
+                    result = self._add_one(document, wanted_id, added_by)
+                    changed = changed or not result.duplicate
+                    results.append(result)
                     if progress:
                         progress(done, len(items))
-                    continue
-                sentences = split_sentences(text)
-                spans = make_chunks(text, sentences, engine.chunker)
-                if not spans:
-                    raise BadInput("The article has no sentences to index.")
-                vectors = engine.encoder.encode_documents(engine._chunk_inputs(title, text, spans))
-                with store.write() as db:
-                    store.ensure_library(db, self.name)
-                    article_id = _new_article_id(store, db, self.name, digest, wanted_id)
-                    row = store.insert_article(
-                        db,
-                        self.name,
-                        article_id,
-                        title,
-                        document.url,
-                        document.published,
-                        document.source,
-                        document.author,
-                        text,
-                        sentences,
-                        digest,
-                        added_by,
-                    )
-                    store.insert_chunks(db, self.name, row, spans, vectors)
-                    store.bump_generation(db, self.name)
-                    store.set_meta(db, f"vectors:{self.name}", engine._vectors_tag())
-                changed = True
-                results.append(
-                    AddResult(article_id, title, len(spans), False, time.perf_counter() - started)
-                )
-                log.info("library %s: added %s (%d chunks)", self.name, article_id, len(spans))
-                if progress:
-                    progress(done, len(items))
-            if changed:
-                engine._reindex_locked(self.name)
+            finally:
+                # Even when a later item fails, the ones already committed must be searchable.
+                if changed:
+                    engine._reindex_locked(self.name)
         return results
+
+    def _add_one(
+        self, document: Document, wanted_id: str | None, added_by: str | None
+    ) -> AddResult:
+        """Store one article with its chunks and vectors in one transaction (or find its twin)."""
+        engine = self.engine
+        store = engine.store
+        started = time.perf_counter()
+        text = clean_text(document.text)
+        if not text:
+            raise BadInput("The article has no text.")
+        title = (document.title or "").strip()[:MAX_TITLE_CHARS] or "Untitled"
+        digest = content_hash(text)
+        existing = store.find_duplicate(self.name, digest, document.url)
+        if existing is not None:
+            return _duplicate(store, existing, started)
+        sentences = split_sentences(text)
+        spans = make_chunks(text, sentences, engine.chunker)
+        if not spans:
+            raise BadInput("The article has no sentences to index.")
+        vectors = engine.encoder.encode_documents(engine._chunk_inputs(title, text, spans))
+        with store.write() as db:
+            # Another thread or process may have stored it while this one embedded.
+            existing = store.find_duplicate(self.name, digest, document.url)
+            if existing is not None:
+                return _duplicate(store, existing, started)
+            store.ensure_library(db, self.name)
+            article_id = _new_article_id(store, db, self.name, digest, wanted_id)
+            row = store.insert_article(
+                db,
+                self.name,
+                article_id,
+                title,
+                document.url,
+                document.published,
+                document.source,
+                document.author,
+                text,
+                sentences,
+                digest,
+                added_by,
+            )
+            store.insert_chunks(db, self.name, row, spans, vectors)
+            store.bump_generation(db, self.name)
+            store.set_meta(db, f"vectors:{self.name}", engine._vectors_tag())
+        log.info("library %s: added %s (%d chunks)", self.name, article_id, len(spans))
+        return AddResult(article_id, title, len(spans), False, time.perf_counter() - started)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -471,6 +473,16 @@ class Library:
             chunks = engine._rechunk_locked(self.name, progress)
             engine._reindex_locked(self.name)
         return chunks
+
+
+def _duplicate(store: Store, existing: StoredArticle, started: float) -> AddResult:
+    return AddResult(
+        existing.article_id,
+        existing.title,
+        store_chunk_count(store, existing),
+        True,
+        time.perf_counter() - started,
+    )
 
 
 def store_chunk_count(store: Store, article: StoredArticle) -> int:
