@@ -59,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("dir")
     ev.add_argument("-k", type=int, default=5)
     ev.add_argument(
+        "--unanswerable",
+        metavar="FILE",
+        help="JSONL of {qid, question} answered by no article, to measure refusals "
+        "(default: the repository's eval/unanswerable.jsonl when present)",
+    )
+    ev.add_argument(
         "--variant",
         action="append",
         choices=["dense", "lexical", "hybrid", "hybrid+rescore"],
@@ -174,11 +180,20 @@ def _cmd_eval(settings: Settings, args) -> int:
     folder = Path(args.dir)
     articles = read_jsonl(folder / "articles.jsonl")
     questions = read_jsonl(folder / "questions.jsonl")
+    # Questions whose answer is in none of the dev articles, written to measure refusals.
+    default = Path(__file__).resolve().parent.parent / "eval" / "unanswerable.jsonl"
+    unanswerable_file = Path(args.unanswerable) if args.unanswerable else default
+    unanswerable = read_jsonl(unanswerable_file) if args.unanswerable or default.exists() else []
     variants = args.variant or ["dense", "lexical", "hybrid", "hybrid+rescore"]
     with tempfile.TemporaryDirectory(prefix="articlebot-eval-") as home:
         engine = Engine(
             EngineConfig(
-                home=Path(home), embedding_model=settings.embedding_model, seed_samples=False
+                home=Path(home),
+                embedding_model=settings.embedding_model,
+                embedding_backend=settings.embedding_backend,
+                # The export cache of the real home: a throwaway home must not re-export.
+                model_cache=settings.engine_config().model_cache,
+                seed_samples=False,
             )
         )
         library = engine.library("eval")
@@ -191,9 +206,10 @@ def _cmd_eval(settings: Settings, args) -> int:
             def ask(q: str, mode=mode, rescore=rescore):
                 return library.ask(q, k=args.k, mode=mode, rescore=rescore)
 
-            reports.append(run(questions, ask, variant))
+            reports.append(run(questions, ask, variant, unanswerable))
         engine.close()
-    print(f"{len(questions)} questions over {len(articles)} articles, k={args.k}")
+    extra = f", {len(unanswerable)} unanswerable ({unanswerable_file.name})" if unanswerable else ""
+    print(f"{len(questions)} questions over {len(articles)} articles, k={args.k}{extra}")
     print(format_table(reports))
     return 0
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index import EngineConfig
+from index.embedding import BACKENDS, DEFAULT_BACKEND
 from index.errors import BadInput
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -36,6 +37,8 @@ class Settings:
 
     home: Path
     embedding_model: str | None = None
+    embedding_backend: str = DEFAULT_BACKEND
+    model_cache: Path | None = None
     seed_samples: bool = True
     allow_private_urls: bool = False
     max_source_bytes: int = 10_000_000
@@ -62,9 +65,16 @@ class Settings:
         dev_guild = env.get("DISCORD_DEV_GUILD", "").strip()
         if dev_guild and not dev_guild.isdigit():
             raise BadInput(f"DISCORD_DEV_GUILD must be a guild id (digits), not {dev_guild!r}.")
+        backend = (env.get("EMBEDDING_BACKEND") or "").strip().lower() or DEFAULT_BACKEND
+        if backend not in BACKENDS:
+            choices = ", ".join(BACKENDS)
+            raise BadInput(f"EMBEDDING_BACKEND must be one of {choices}, not {backend!r}.")
+        model_cache = (env.get("ARTICLEBOT_MODEL_CACHE") or "").strip()
         return cls(
             home=Path(home or env.get("ARTICLEBOT_HOME") or "data").expanduser(),
             embedding_model=env.get("EMBEDDING_MODEL") or None,
+            embedding_backend=backend,
+            model_cache=Path(model_cache).expanduser() if model_cache else None,
             seed_samples=_flag(env, "ARTICLEBOT_SEED_SAMPLES", True),
             allow_private_urls=_flag(env, "ARTICLEBOT_ALLOW_PRIVATE_URLS", False),
             max_source_bytes=int(_number(env, "ARTICLEBOT_MAX_SOURCE_BYTES", 10_000_000)),
@@ -82,6 +92,8 @@ class Settings:
         return EngineConfig(
             home=self.home,
             embedding_model=self.embedding_model,
+            embedding_backend=self.embedding_backend,
+            model_cache=self.model_cache or self.home / "models",
             seed_samples=self.seed_samples,
             allow_private_urls=self.allow_private_urls,
             max_source_bytes=self.max_source_bytes,

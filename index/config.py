@@ -20,6 +20,13 @@ class EngineConfig:
             directory is created.
         allow_private_urls: Lift the private-address check when fetching URLs (tests only).
         max_source_bytes: Largest file or page accepted, in bytes.
+        embedding_backend: How the model runs: ``torch``, ``torch-bf16``, ``onnx`` or
+            ``onnx-int8`` (see ``index.embedding``); None means ``DEFAULT_BACKEND``. Part of
+            the index identity: changing it re-embeds every library.
+        model_cache: Folder for the ONNX exports of the model; None means ``home/models``.
+        max_article_chars: Longest article text accepted, in characters after cleaning. Every
+            chunk is embedded when an article is added, so a 5 MB text would hold a library's
+            write lock for minutes; 100,000 characters is longer than any news article.
     """
 
     home: Path
@@ -27,3 +34,6 @@ class EngineConfig:
     seed_samples: bool = True
     allow_private_urls: bool = False
     max_source_bytes: int = 10_000_000
+    embedding_backend: str | None = None
+    model_cache: Path | None = None
+    max_article_chars: int = 100_000

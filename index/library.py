@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -27,7 +28,7 @@ from .chunking import ChunkerSettings, make_chunks, split_sentences
 from .config import DEFAULT_LIBRARY, EngineConfig
 from .dense import DenseIndex
 from .embedding import Encoder
-from .errors import BadInput, NotFound
+from .errors import ArticleBotError, BadInput, NotFound, StorageError
 from .fetch import FetchPolicy
 from .lexical import LexicalIndex
 from .models import AddResult, Answer, ArticleInfo, Document
@@ -43,6 +44,9 @@ MAX_QUESTION_CHARS = 1_000
 MAX_TITLE_CHARS = 300
 # Articles whose text and sentence spans stay in memory for answering.
 ARTICLE_CACHE = 1_024
+SEEDED_KEY = "samples_seeded"
+# Chunks embedded per call when adding: a question waits for at most one slice.
+EMBED_SLICE = 32
 
 
 class Engine:
@@ -58,7 +62,11 @@ class Engine:
         self.home = Path(config.home)
         new_home = not (self.home / "articlebot.sqlite3").exists()
         self.store = Store(self.home / "articlebot.sqlite3")
-        self.encoder = encoder or Encoder(config.embedding_model)
+        self.encoder = encoder or Encoder(
+            config.embedding_model,
+            backend=config.embedding_backend,
+            cache_dir=config.model_cache or self.home / "models",
+        )
         self.chunker = chunker or ChunkerSettings()
         self.fetch_policy = FetchPolicy(
             allow_private=config.allow_private_urls, max_bytes=config.max_source_bytes
@@ -68,8 +76,7 @@ class Engine:
         self._locks_guard = threading.Lock()
         self._articles: OrderedDict[int, ArticleView] = OrderedDict()
         self._articles_guard = threading.Lock()
-        if new_home and config.seed_samples:
-            self._seed_samples()
+        self._seed_once(new_home)
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -81,7 +88,10 @@ class Engine:
 
     def identity(self) -> snap.IndexIdentity:
         return snap.IndexIdentity(
-            self.encoder.model_name, self.encoder.dim, self.chunker.signature()
+            self.encoder.model_name,
+            self.encoder.dim,
+            self.chunker.signature(),
+            self.encoder.vectors_id,
         )
 
     def index_folder(self, library: str) -> Path:
@@ -94,6 +104,22 @@ class Engine:
 
     def close(self) -> None:
         self.store.close()
+
+    def _seed_once(self, new_home: bool) -> None:
+        """Seed the sample corpus once per data directory, when it is created.
+
+        A marker in the store records that this was decided, so a first start killed before the
+        seed was committed still seeds at the next start, and a removed sample stays removed.
+        """
+        if self.store.meta(SEEDED_KEY) is not None:
+            return
+        if self.config.seed_samples and (new_home or not self.store.library_names()):
+            self._seed_samples()
+        try:
+            with self.store.write() as db:
+                self.store.set_meta(db, SEEDED_KEY, "yes" if self.config.seed_samples else "no")
+        except ArticleBotError as err:  # busy or read-only: decided again at the next start
+            log.info("could not record that the samples were seeded: %s", err)
 
     def _seed_samples(self) -> None:
         source = resources.files("index.data").joinpath("samples.jsonl")
@@ -131,20 +157,38 @@ class Engine:
         with self._articles_guard:
             self._articles.pop(row, None)
 
+    def forget_articles(self) -> None:
+        """Drop cached article texts (another process may have removed and reused a row id)."""
+        with self._articles_guard:
+            self._articles.clear()
+
     # -- snapshots -----------------------------------------------------------------------------
 
     def snapshot(self, library: str) -> snap.Snapshot:
-        """The library's current snapshot, loaded (or rebuilt from the store) on first use."""
+        """The library's current snapshot, loaded (or rebuilt from the store) on first use.
+
+        When the store's generation has moved on (another process sharing the data directory
+        wrote), the snapshot is reloaded; while a writer of this process holds the library, the
+        last complete snapshot is returned at once instead.
+        """
         current = self._snapshots.get(library)
-        if current is not None:
+        if current is not None and current.generation == self.store.generation(library):
             return current
         # Loading takes the write lock: a load may rebuild, and one lock order avoids deadlock.
-        with self.write_lock(library):
-            current = self._snapshots.get(library)
-            if current is None:
-                current = self._load_or_reindex(library)
-                self._snapshots[library] = current
-            return current
+        lock = self.write_lock(library)
+        if not lock.acquire(blocking=current is None):
+            return current  # being written in this process: answer from the last complete one
+        try:
+            latest = self._snapshots.get(library)
+            if latest is None or latest.generation != self.store.generation(library):
+                if latest is not None:
+                    log.info("library %s: changed by another process, reloading", library)
+                    self.forget_articles()
+                latest = self._load_or_reindex(library)
+                self._snapshots[library] = latest
+            return latest
+        finally:
+            lock.release()
 
     def _chunk_table(self, library: str) -> snap.ChunkTable:
         rows = self.store.chunk_rows(library)
@@ -157,8 +201,9 @@ class Engine:
 
     def _load_or_reindex(self, library: str) -> snap.Snapshot:
         identity = self.identity()
-        generation = self.store.generation(library)
-        chunks = self._chunk_table(library)
+        with self.store.reading():
+            generation = self.store.generation(library)
+            chunks = self._chunk_table(library)
         folder = self.index_folder(library)
         loaded = snap.load(folder, library, identity, generation, chunks)
         if loaded is not None:
@@ -174,7 +219,16 @@ class Engine:
         with self.write_lock(library):
             return self._reindex_locked(library)
 
-    def _reindex_locked(self, library: str) -> snap.Snapshot:
+    def _reindex_locked(self, library: str, expected_bumps: int | None = None) -> snap.Snapshot:
+        """Build, save and swap in the library's snapshot from the store.
+
+        Args:
+            expected_bumps: How many generations this process's own writes added since the
+                current snapshot (adds or removals under the write lock). When the store's
+                generation shows exactly those and nothing else, the dense index is extended
+                (or masked) instead of being rebuilt from every stored vector; another writer
+                in between, a changed identity or a reused chunk id means a full build.
+        """
         stored_model = self.store.meta(f"vectors:{library}")
         if stored_model is not None and stored_model != self._vectors_tag():
             log.warning(
@@ -183,30 +237,24 @@ class Engine:
             self._rechunk_locked(library, None)
         identity = self.identity()
         started = time.perf_counter()
-        generation = self.store.generation(library)
-        chunks = self._chunk_table(library)
         try:
-            parts = list(self.store.chunk_vectors(library, identity.dim))
+            generation, chunks, dense, texts = self._index_inputs(
+                library, identity, expected_bumps
+            )
         except ValueError:
             log.warning("library %s: stored vectors are incomplete; re-embedding", library)
             self._rechunk_locked(library, None)
-            generation = self.store.generation(library)
-            chunks = self._chunk_table(library)
-            parts = list(self.store.chunk_vectors(library, identity.dim))
-        if parts:
-            ids = np.concatenate([p[0] for p in parts])
-            vectors = np.concatenate([p[1] for p in parts])
-        else:
-            ids, vectors = np.zeros(0, dtype=np.int64), np.zeros((0, identity.dim), np.float32)
-        dense = DenseIndex.build(identity.dim, ids, vectors)
-        texts = [
-            self.article_view(int(a)).text[s:e]
-            for a, s, e in zip(chunks.articles, chunks.starts, chunks.ends, strict=True)
-        ]
+            generation, chunks, dense, texts = self._index_inputs(library, identity)
         lexical = LexicalIndex.build(chunks.ids, texts)
         built = snap.Snapshot(library, generation, identity, dense, lexical, chunks)
-        snap.save(built, self.index_folder(library))
         self._snapshots[library] = built
+        self.forget_articles()
+        try:
+            snap.save(built, self.index_folder(library))
+        except StorageError as err:
+            # The articles are safe in SQLite and the index is in memory; without its files
+            # the next start rebuilds it.
+            log.warning("library %s: %s It is rebuilt at the next start.", library, err)
         log.info(
             "library %s: indexed %d chunks in %.2fs",
             library,
@@ -215,8 +263,103 @@ class Engine:
         )
         return built
 
+    def _index_inputs(
+        self, library: str, identity: snap.IndexIdentity, expected_bumps: int | None = None
+    ) -> tuple[int, snap.ChunkTable, DenseIndex, list[str]]:
+        """Generation, chunk table, dense index and chunk texts, read as one consistent state.
+
+        The dense index is the current one extended by the new chunks when ``expected_bumps``
+        allows it (see ``_dense_update``), else built from every stored vector.
+
+        Raises:
+            ValueError: A stored vector is missing or of another dimension.
+        """
+        store = self.store
+        with store.reading():
+            generation = store.generation(library)
+            chunks = self._chunk_table(library)
+            current = self._snapshots.get(library)
+            dense = None
+            if expected_bumps is not None and current is not None:
+                dense = self._dense_update(current, identity, generation, chunks, expected_bumps)
+            if dense is None:
+                dense = self._dense_build(library, identity, chunks)
+            texts: list[str] = []
+            row, text = -1, ""
+            for a, s, e in zip(chunks.articles, chunks.starts, chunks.ends, strict=True):
+                if a != row:
+                    row, text = int(a), store.article_text(int(a))
+                texts.append(text[s:e])
+        return generation, chunks, dense, texts
+
+    def _dense_build(
+        self, library: str, identity: snap.IndexIdentity, chunks: snap.ChunkTable
+    ) -> DenseIndex:
+        """A fresh dense index of every stored vector, streamed in batches (never two copies).
+
+        Raises:
+            ValueError: A stored vector is missing or of another dimension, or the vectors
+                cover other chunks than ``chunks``.
+        """
+        parts = self.store.chunk_vectors(library, identity.dim)
+        dense = DenseIndex.build_from(parts, identity.dim, len(chunks))
+        if not np.array_equal(dense.ids, chunks.ids):
+            raise ValueError("the stored vectors cover other chunks than the chunk table")
+        return dense
+
+    def _dense_update(
+        self,
+        current: snap.Snapshot,
+        identity: snap.IndexIdentity,
+        generation: int,
+        chunks: snap.ChunkTable,
+        expected_bumps: int,
+    ) -> DenseIndex | None:
+        """The current dense index extended by new chunks and masked for removed ones.
+
+        Only the new chunks' vectors are read, so an add costs O(added), not O(library).
+        Returns None when a full build is needed instead.
+        """
+        if current.identity != identity or generation != current.generation + expected_bumps:
+            return None
+        new_ids = np.setdiff1d(chunks.ids, current.chunks.ids, assume_unique=True)
+        gone = np.setdiff1d(current.chunks.ids, chunks.ids, assume_unique=True)
+        dense = current.dense
+        try:
+            if len(gone):
+                dense = dense.without(gone)
+            if len(new_ids):
+                vectors = self._vectors_of(new_ids, identity.dim)
+                if vectors is None:
+                    return None
+                dense = dense.extended(new_ids, vectors)
+        except ValueError:
+            return None
+        if dense.needs_rebuild() or not np.array_equal(dense.ids, chunks.ids):
+            return None
+        return dense
+
+    def _vectors_of(self, chunk_ids: np.ndarray, dim: int) -> np.ndarray | None:
+        """Stored vectors of ``chunk_ids`` (ascending); None when one is missing or odd."""
+        out = np.empty((len(chunk_ids), dim), dtype=np.float32)
+        db = self.store.conn()
+        for first in range(0, len(chunk_ids), 500):
+            batch = [int(i) for i in chunk_ids[first : first + 500]]
+            marks = ",".join("?" * len(batch))
+            rows = db.execute(
+                f"SELECT id, vector FROM chunks WHERE id IN ({marks}) ORDER BY id", batch
+            ).fetchall()
+            if [r[0] for r in rows] != batch:
+                return None
+            for offset, (_, blob) in enumerate(rows):
+                if blob is None or len(blob) != dim * 4:
+                    return None
+                out[first + offset] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
     def _vectors_tag(self) -> str:
-        return f"{self.encoder.model_name}|{self.chunker.signature()}"
+        # The backend too: vectors of two backends must not be mixed in one index.
+        return f"{self.encoder.tag}|{self.chunker.signature()}"
 
     def _rechunk_locked(self, library: str, progress: Progress | None) -> int:
         """Re-split and re-embed every article of the library from its stored text."""
@@ -228,19 +371,42 @@ class Engine:
         for done, article in enumerate(articles, start=1):
             sentences = split_sentences(article.text)
             spans = make_chunks(article.text, sentences, self.chunker)
-            vectors = self.encoder.encode_documents(
-                self._chunk_inputs(article.title, article.text, spans)
-            )
+            vectors = self.embed_documents(self._chunk_inputs(article.title, article.text, spans))
             with self.store.write() as db:
                 self.store.set_sentences(db, article.id, sentences)
                 self.store.replace_chunks(db, library, article.id, spans, vectors)
                 self.store.bump_generation(db, library)
-                self.store.set_meta(db, f"vectors:{library}", self._vectors_tag())
             self.forget_article(article.id)
             chunks += len(spans)
             if progress:
                 progress(done, total)
+        # Only now: a rebuild killed midway must not pass for one that re-embedded everything.
+        with self.store.write() as db:
+            self.store.set_meta(db, f"vectors:{library}", self._vectors_tag())
         return chunks
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        """Embed an article's chunks a slice at a time.
+
+        The model is shared and takes one call at a time: slices let the questions of every
+        library go between them instead of waiting for the whole of a long article.
+        """
+        if len(texts) <= EMBED_SLICE:
+            return self.encoder.encode_documents(texts)
+        return np.concatenate(
+            [
+                self.encoder.encode_documents(texts[first : first + EMBED_SLICE])
+                for first in range(0, len(texts), EMBED_SLICE)
+            ]
+        )
+
+    def _reindex_after_failure(self, library: str) -> None:
+        """After a write failed midway, index what was committed; the original error wins."""
+        try:
+            self._reindex_locked(library)
+        except Exception:  # noqa: BLE001 - logged; the caller re-raises the first error
+            log.warning("library %s: reindexing after a failed write failed", library)
+            log.debug("reindex failure", exc_info=True)
 
     @staticmethod
     def _chunk_inputs(title: str, text: str, spans: list[tuple[int, int]]) -> list[str]:
@@ -337,67 +503,90 @@ class Library:
         progress: Progress | None,
     ) -> list[AddResult]:
         engine = self.engine
+        # Every item is checked before anything is written, so a bad record refuses the whole
+        # batch instead of leaving half of it stored.
+        prepared = [
+            (document, wanted_id, self._checked_text(document, number, len(items)))
+            for number, (document, wanted_id) in enumerate(items, start=1)
+        ]
         results: list[AddResult] = []
         with engine.write_lock(self.name):
             engine.snapshot(self.name)  # make sure the index is current before extending it
             changed = False
             try:
-                for done, (document, wanted_id) in enumerate(items, start=1):
-                    result = self._add_one(document, wanted_id, added_by)
-                    changed = changed or not result.duplicate
+                for done, (document, wanted_id, text) in enumerate(prepared, start=1):
+                    result = self._add_one(document, wanted_id, text, added_by)
                     results.append(result)
+                    changed = changed or not result.duplicate
                     if progress:
-                        progress(done, len(items))
-            finally:
-                # Even when a later item fails, the ones already committed must be searchable.
-                if changed:
-                    engine._reindex_locked(self.name)
+                        progress(done, len(prepared))
+            except BaseException:
+                if changed:  # what was committed stays: make it searchable
+                    engine._reindex_after_failure(self.name)
+                raise
+            if changed:
+                added = sum(not r.duplicate for r in results)
+                engine._reindex_locked(self.name, expected_bumps=added)
         return results
 
+    def _checked_text(self, document: Document, number: int, count: int) -> str:
+        """The article's cleaned text, or BadInput saying why it cannot be added."""
+        text = clean_text(document.text)
+        limit = self.engine.config.max_article_chars
+        problem = None
+        if not text:
+            problem = "the article has no text"
+        elif len(text) > limit:
+            problem = f"the article is too long ({len(text):,} characters, at most {limit:,})"
+        elif document.url is not None and _SURROGATE_RE.search(document.url):
+            problem = "the article's URL is not valid"
+        if problem is None:
+            return text
+        if count > 1:
+            raise BadInput(f"Record {number}: {problem}.")
+        raise BadInput(f"{problem[0].upper()}{problem[1:]}.")
+
     def _add_one(
-        self, document: Document, wanted_id: str | None, added_by: str | None
+        self, document: Document, wanted_id: str | None, text: str, added_by: str | None
     ) -> AddResult:
-        """Store one article with its chunks and vectors in one transaction (or find its twin)."""
+        """Store one article with its chunks and vectors in one transaction (or find it stored)."""
         engine = self.engine
         store = engine.store
         started = time.perf_counter()
-        text = clean_text(document.text)
-        if not text:
-            raise BadInput("The article has no text.")
-        title = (document.title or "").strip()[:MAX_TITLE_CHARS] or "Untitled"
+        title = " ".join(clean_text(document.title or "").split())[:MAX_TITLE_CHARS] or "Untitled"
         digest = content_hash(text)
         existing = store.find_duplicate(self.name, digest, document.url)
+        if existing is None:
+            sentences = split_sentences(text)
+            spans = make_chunks(text, sentences, engine.chunker)
+            if not spans:
+                raise BadInput("The article has no sentences to index.")
+            vectors = engine.embed_documents(engine._chunk_inputs(title, text, spans))
+            with store.write() as db:
+                # Again under the write lock: another process may have added it meanwhile.
+                existing = store.find_duplicate(self.name, digest, document.url)
+                if existing is None:
+                    store.ensure_library(db, self.name)
+                    article_id = _new_article_id(store, db, self.name, digest, wanted_id)
+                    row = store.insert_article(
+                        db,
+                        self.name,
+                        article_id,
+                        title,
+                        document.url,
+                        _field(document.published),
+                        _field(document.source),
+                        _field(document.author),
+                        text,
+                        sentences,
+                        digest,
+                        _field(added_by),
+                    )
+                    store.insert_chunks(db, self.name, row, spans, vectors)
+                    store.bump_generation(db, self.name)
+                    store.set_meta(db, f"vectors:{self.name}", engine._vectors_tag())
         if existing is not None:
             return _duplicate(store, existing, started)
-        sentences = split_sentences(text)
-        spans = make_chunks(text, sentences, engine.chunker)
-        if not spans:
-            raise BadInput("The article has no sentences to index.")
-        vectors = engine.encoder.encode_documents(engine._chunk_inputs(title, text, spans))
-        with store.write() as db:
-            # Another thread or process may have stored it while this one embedded.
-            existing = store.find_duplicate(self.name, digest, document.url)
-            if existing is not None:
-                return _duplicate(store, existing, started)
-            store.ensure_library(db, self.name)
-            article_id = _new_article_id(store, db, self.name, digest, wanted_id)
-            row = store.insert_article(
-                db,
-                self.name,
-                article_id,
-                title,
-                document.url,
-                document.published,
-                document.source,
-                document.author,
-                text,
-                sentences,
-                digest,
-                added_by,
-            )
-            store.insert_chunks(db, self.name, row, spans, vectors)
-            store.bump_generation(db, self.name)
-            store.set_meta(db, f"vectors:{self.name}", engine._vectors_tag())
         log.info("library %s: added %s (%d chunks)", self.name, article_id, len(spans))
         return AddResult(article_id, title, len(spans), False, time.perf_counter() - started)
 
@@ -419,8 +608,9 @@ class Library:
         query_vector = engine.encoder.encode_queries([question])[0]
         candidates = retrieve(current, query_vector, question, mode=mode)
         encode = engine.encoder.encode_documents if rescore else None
-        scored = score_sentences(question, query_vector, candidates, engine.article_view, encode)
-        return build_answer(question, scored, k)
+        scored = score_sentences(question, query_vector, candidates, engine.article_view, encode,
+                                 idf=current.lexical.idf)
+        return build_answer(question, scored, k, encode=encode)
 
     def list(self) -> list[ArticleInfo]:
         return [
@@ -459,7 +649,7 @@ class Library:
                 engine.store.delete_article(db, stored.id)
                 engine.store.bump_generation(db, self.name)
             engine.forget_article(stored.id)
-            engine._reindex_locked(self.name)
+            engine._reindex_locked(self.name, expected_bumps=1)
         log.info("library %s: removed %s", self.name, info.article_id)
         return info
 
@@ -470,7 +660,11 @@ class Library:
         """
         engine = self.engine
         with engine.write_lock(self.name):
-            chunks = engine._rechunk_locked(self.name, progress)
+            try:
+                chunks = engine._rechunk_locked(self.name, progress)
+            except BaseException:
+                engine._reindex_after_failure(self.name)
+                raise
             engine._reindex_locked(self.name)
         return chunks
 
@@ -488,6 +682,16 @@ def _duplicate(store: Store, existing: StoredArticle, started: float) -> AddResu
 def store_chunk_count(store: Store, article: StoredArticle) -> int:
     row = store.conn().execute("SELECT COUNT(*) FROM chunks WHERE article=?", (article.id,))
     return int(row.fetchone()[0])
+
+
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def _field(value: str | None) -> str | None:
+    """A metadata value as it can be stored: no lone surrogates, no control characters."""
+    if value is None:
+        return None
+    return " ".join(clean_text(str(value)).split()) or None
 
 
 def _new_article_id(store: Store, db, library: str, digest: str, wanted: str | None) -> str:

@@ -16,9 +16,14 @@ from .snapshot import Snapshot
 # Depth of each ranking that enters the fusion; deeper lists cost little and let a chunk that
 # one retriever ranks low but the other ranks high still surface.
 SEARCH_DEPTH = 50
-# The usual RRF constant: ranks 1 and 2 differ little, so one retriever's top hit cannot
-# outvote both retrievers agreeing on another chunk.
-RRF_K = 60
+# The RRF constant. The usual 60 makes ranks 1 and 10 nearly equal; a library holds a few
+# hundred chunks and only the top dozen are read again at sentence level, so the top ranks must
+# count: with 10, a chunk both retrievers put in their top three beats one that only one of
+# them likes (dev: chunk recall@5 0.920 -> 0.946, @8 0.960 -> 0.966).
+RRF_K = 10
+# Weights of the two rankings in the fusion.
+W_DENSE = 1.0
+W_LEXICAL = 1.0
 
 
 @dataclass(frozen=True)
@@ -62,8 +67,13 @@ def fuse(
     return [(cid, e[0], e[1], e[2], e[3], e[4]) for cid, e in ranked]
 
 
-def retrieve(snapshot: Snapshot, query_vector: np.ndarray, question: str,
-             depth: int = SEARCH_DEPTH, mode: str = "hybrid") -> list[Candidate]:
+def retrieve(
+    snapshot: Snapshot,
+    query_vector: np.ndarray,
+    question: str,
+    depth: int = SEARCH_DEPTH,
+    mode: str = "hybrid",
+) -> list[Candidate]:
     """Candidate chunks for a question from one library snapshot, best first.
 
     Args:
@@ -72,15 +82,24 @@ def retrieve(snapshot: Snapshot, query_vector: np.ndarray, question: str,
     empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
     dense = snapshot.dense.search(query_vector, depth) if mode != "lexical" else empty
     lexical = snapshot.lexical.search(question, depth) if mode != "dense" else empty
-    fused = fuse(dense, lexical)
+    fused = fuse(dense, lexical, W_DENSE, W_LEXICAL, RRF_K)
     if not fused:
         return []
     ids = np.fromiter((f[0] for f in fused), dtype=np.int64, count=len(fused))
     positions = snapshot.chunks.positions(ids)
     table = snapshot.chunks
     return [
-        Candidate(cid, int(table.articles[p]), int(table.starts[p]), int(table.ends[p]),
-                  fs, dr, ds, lr, ls)
+        Candidate(
+            cid,
+            int(table.articles[p]),
+            int(table.starts[p]),
+            int(table.ends[p]),
+            fs,
+            dr,
+            ds,
+            lr,
+            ls,
+        )
         for (cid, fs, dr, ds, lr, ls), p in zip(fused, positions, strict=True)
     ]
 

@@ -10,12 +10,16 @@ unreadable, of another model or chunker, or behind the store's generation is reb
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import logging
+import os
 import re
 import shutil
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +27,7 @@ import numpy as np
 
 from .atomic import write_bytes_atomic
 from .dense import DenseIndex
+from .errors import StorageError
 from .lexical import LexicalIndex
 
 log = logging.getLogger(__name__)
@@ -38,12 +43,16 @@ class IndexIdentity:
     model: str
     dim: int
     chunker: str
+    # How the model ran (index.embedding.BACKENDS): vectors of two backends differ slightly,
+    # and one index never mixes them.
+    backend: str = "torch"
 
     def to_json(self) -> dict:
         return {
             "model": self.model,
             "dim": self.dim,
             "chunker": self.chunker,
+            "backend": self.backend,
             "tokenizer": TOKENIZER,
             "format": FORMAT,
         }
@@ -90,25 +99,73 @@ def folder_for(root: Path, library: str) -> Path:
     return root / f"{safe}-{digest}"
 
 
+LOCK_NAME = ".lock"
+
+
+@contextlib.contextmanager
+def _folder_lock(folder: Path, exclusive: bool) -> Iterator[None]:
+    """Hold an advisory lock on the index folder (shared to load, exclusive to save).
+
+    Why: processes sharing a data directory (the bot, a CLI import) save the same folder; the
+    lock keeps one from deleting the files of another's save in progress, and a reader from
+    opening files that a save is about to remove.
+    """
+    try:
+        fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        if exclusive:
+            raise
+        yield  # a read-only folder: nobody can be saving into it
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 def save(snapshot: Snapshot, folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
+    """Write the snapshot's files, then the manifest naming them, then remove older files.
+
+    Raises:
+        StorageError: The folder cannot be written (disk full, read-only, not a folder). The
+            files of this save are removed again and the previous manifest stays in force.
+    """
     tag = f"g{snapshot.generation}-{uuid.uuid4().hex[:8]}"
-    dense_files = snapshot.dense.save(folder, f"dense-{tag}")
-    lexical_files = snapshot.lexical.save(folder, f"lexical-{tag}")
-    manifest = {
-        **snapshot.identity.to_json(),
-        "library": snapshot.library,
-        "generation": snapshot.generation,
-        "chunks": len(snapshot.chunks),
-        "dense": f"dense-{tag}",
-        "lexical": f"lexical-{tag}",
-        "versions": _versions(),
-    }
-    write_bytes_atomic(folder / "manifest.json", json.dumps(manifest, indent=1).encode())
-    keep = {"manifest.json", *dense_files, *lexical_files}
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with _folder_lock(folder, exclusive=True):
+            try:
+                dense_files, dense_layout = snapshot.dense.save(folder, f"dense-{tag}")
+                lexical_files = snapshot.lexical.save(folder, f"lexical-{tag}")
+                manifest = {
+                    **snapshot.identity.to_json(),
+                    "library": snapshot.library,
+                    "generation": snapshot.generation,
+                    "chunks": len(snapshot.chunks),
+                    # The base index file(s); an add appends a small delta file beside them.
+                    "dense": dense_layout["base"],
+                    "dense_layout": dense_layout,
+                    "lexical": f"lexical-{tag}",
+                    "versions": _versions(),
+                }
+                data = json.dumps(manifest, indent=1).encode()
+                write_bytes_atomic(folder / "manifest.json", data)
+            except BaseException:
+                _remove(folder, lambda name: tag in name)
+                raise
+            # Older snapshots and temporary files of saves that were killed midway.
+            keep = {"manifest.json", LOCK_NAME, *dense_files, *lexical_files}
+            _remove(folder, lambda name: name not in keep)
+    except (OSError, RuntimeError) as err:  # faiss reports write errors as RuntimeError
+        reason = err.strerror.lower() if isinstance(err, OSError) and err.strerror else str(err)
+        raise StorageError(f"The search index cannot be saved ({reason[:200]}).") from err
+
+
+def _remove(folder: Path, doomed: Callable[[str], bool]) -> None:
     for entry in folder.iterdir():
-        if entry.name not in keep and not entry.name.startswith(".manifest"):
-            if entry.is_dir():
+        if doomed(entry.name):
+            if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry, ignore_errors=True)
             else:
                 entry.unlink(missing_ok=True)
@@ -123,33 +180,40 @@ def load(
         log.info("library %s: no saved index, building it from the store", library)
         return None
     try:
-        manifest = json.loads(manifest_path.read_text())
-        wanted = identity.to_json()
-        mismatched = [k for k, v in wanted.items() if manifest.get(k) != v]
-        if mismatched:
-            log.warning(
-                "library %s: saved index differs in %s, rebuilding it",
-                library,
-                ", ".join(mismatched),
-            )
-            return None
-        if manifest.get("generation") != generation or manifest.get("chunks") != len(chunks):
-            log.warning(
-                "library %s: saved index is stale (generation %s, store %s), rebuilding",
-                library,
-                manifest.get("generation"),
-                generation,
-            )
-            return None
-        dense = DenseIndex.load(folder, manifest["dense"], identity.dim)
-        lexical = LexicalIndex.load(folder, manifest["lexical"])
-        if not (np.array_equal(dense.ids, chunks.ids) and np.array_equal(lexical.ids, chunks.ids)):
-            log.warning(
-                "library %s: saved index covers other chunks than the store, rebuilding", library
-            )
-            return None
+        with _folder_lock(folder, exclusive=False):
+            return _load_locked(folder, library, identity, generation, chunks)
     except Exception as err:  # noqa: BLE001 - any unreadable file means: rebuild from SQLite
         log.warning("library %s: saved index is unreadable (%s), rebuilding it", library, err)
+        return None
+
+
+def _load_locked(
+    folder: Path, library: str, identity: IndexIdentity, generation: int, chunks: ChunkTable
+) -> Snapshot | None:
+    manifest = json.loads((folder / "manifest.json").read_text())
+    wanted = identity.to_json()
+    mismatched = [k for k, v in wanted.items() if manifest.get(k) != v]
+    if mismatched:
+        log.warning(
+            "library %s: saved index differs in %s, rebuilding it", library, ", ".join(mismatched)
+        )
+        return None
+    if manifest.get("generation") != generation or manifest.get("chunks") != len(chunks):
+        log.warning(
+            "library %s: saved index is stale (generation %s, store %s), rebuilding",
+            library,
+            manifest.get("generation"),
+            generation,
+        )
+        return None
+    dense = DenseIndex.load(
+        folder, manifest["dense"], identity.dim, manifest.get("dense_layout")
+    )
+    lexical = LexicalIndex.load(folder, manifest["lexical"])
+    if not (np.array_equal(dense.ids, chunks.ids) and np.array_equal(lexical.ids, chunks.ids)):
+        log.warning(
+            "library %s: saved index covers other chunks than the store, rebuilding", library
+        )
         return None
     return Snapshot(library, generation, identity, dense, lexical, chunks)
 

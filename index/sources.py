@@ -73,6 +73,8 @@ _MD_TITLE_RE = re.compile(r"^# +(.+?)(?: +#+)? *$", re.M)
 _ISO_DATE_RE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:$|[T ])")
 _URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
+# Extracted page text shorter than this is checked again for being only boilerplate.
+_SHORT_PAGE_CHARS = 1_000
 TITLE_FROM_TEXT_CHARS = 80
 MAX_TITLE_CHARS = 200
 PDF_UNREADABLE = "That PDF could not be read."
@@ -225,6 +227,10 @@ def _extract_html(html: str, url: str | None) -> _Extracted:
         raise BadInput("That page could not be read as HTML.") from exc
     if result is None or not (result.text or "").strip():
         raise BadInput("No article text was found in that page.")
+    if len(result.text) < _SHORT_PAGE_CHARS and not _has_main_text(trafilatura, html, url):
+        # With nothing else on the page, trafilatura falls back to menus, cookie banners and
+        # form labels; storing those as an article would only pollute the library.
+        raise BadInput("No article text was found in that page.")
     return _Extracted(
         text=result.text,
         title=result.title,
@@ -232,6 +238,18 @@ def _extract_html(html: str, url: str | None) -> _Extracted:
         source=result.sitename,
         author=result.author,
     )
+
+
+def _has_main_text(trafilatura, html: str, url: str | None) -> bool:
+    """Whether trafilatura still finds text when it favours precision (skips boilerplate)."""
+    try:
+        strict = trafilatura.bare_extraction(
+            html, url=url, favor_precision=True, include_comments=False, deduplicate=False
+        )
+    except Exception:  # the first pass succeeded; a failure here says nothing more
+        log.debug("precision pass failed", exc_info=True)
+        return True
+    return strict is not None and bool((strict.text or "").strip())
 
 
 def _charset(content_type: str | None) -> str | None:

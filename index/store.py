@@ -77,6 +77,33 @@ def decode_spans(blob: bytes) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in pairs]
 
 
+def _reason(err: BaseException) -> str:
+    """SQLite's or the OS's short reason, without a file path (messages reach users)."""
+    if isinstance(err, OSError) and err.strerror:
+        return err.strerror.lower()
+    return str(err).rstrip(".") or type(err).__name__
+
+
+# SQLite's primary result codes (the low byte of an extended code) and what they mean here.
+_SQLITE_REASONS = {
+    8: "the data directory is read-only",  # SQLITE_READONLY
+    10: "a disk I/O error; is the disk full?",  # SQLITE_IOERR (EFBIG, EIO, ...)
+    11: "the database file is damaged",  # SQLITE_CORRUPT
+    13: "the disk is full",  # SQLITE_FULL
+    14: "the data directory is missing or read-only",  # SQLITE_CANTOPEN
+    26: "the file is not an ArticleBot database",  # SQLITE_NOTADB
+}
+
+
+def _write_error(err: sqlite3.Error, doing: str) -> Busy | StorageError:
+    code = getattr(err, "sqlite_errorcode", None)
+    text = str(err).lower()
+    if code in (5, 6) or "locked" in text or "busy" in text:  # SQLITE_BUSY, SQLITE_LOCKED
+        return Busy("The library is busy with another write; try again in a moment.")
+    reason = _SQLITE_REASONS.get(code & 0xFF if code is not None else -1) or _reason(err)
+    return StorageError(f"The database cannot be {doing} ({reason}).")
+
+
 def utc_now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
@@ -123,14 +150,28 @@ class Store:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             db = self.conn()
-            db.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}COMMIT;")
-            db.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
-                (str(SCHEMA_VERSION),),
+            try:
+                # One script (executescript commits any open transaction before it runs).
+                db.executescript(
+                    f"BEGIN IMMEDIATE;{_SCHEMA}INSERT OR IGNORE INTO meta (key, value)"
+                    f" VALUES ('schema_version', '{SCHEMA_VERSION}');COMMIT;"
+                )
+            except BaseException:
+                self._rollback(db)
+                raise
+            found = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        except (OSError, sqlite3.Error, Busy) as err:
+            self.close()
+            if isinstance(err, sqlite3.Error):
+                raise _write_error(err, "used") from err
+            if isinstance(err, Busy):
+                raise
+            reason = (
+                "it is not a folder"
+                if isinstance(err, FileExistsError | NotADirectoryError)
+                else _reason(err)
             )
-        except sqlite3.OperationalError as err:
-            raise StorageError(f"The data directory cannot be used: {err}.") from err
-        found = self.conn().execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            raise StorageError(f"The data directory cannot be used ({reason}).") from err
         if int(found[0]) != SCHEMA_VERSION:
             raise StorageError(
                 f"The database has schema version {found[0]}; this ArticleBot expects "
@@ -140,16 +181,23 @@ class Store:
     def conn(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(
-                self.path,
-                timeout=BUSY_TIMEOUT_MS / 1000,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA foreign_keys=ON")
-            db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            try:
+                db = sqlite3.connect(
+                    self.path,
+                    timeout=BUSY_TIMEOUT_MS / 1000,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+            except sqlite3.Error as err:
+                raise _write_error(err, "opened") from err
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute("PRAGMA foreign_keys=ON")
+                db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            except sqlite3.Error as err:
+                db.close()
+                raise _write_error(err, "opened") from err
             self._local.db = db
             with self._all_lock:
                 self._all.append(db)
@@ -167,26 +215,53 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction taken at once (``BEGIN IMMEDIATE``), committed or rolled back."""
+        """A write transaction taken at once (``BEGIN IMMEDIATE``), committed or rolled back.
+
+        Raises:
+            Busy: Another process held the write lock for longer than ``BUSY_TIMEOUT_MS``.
+            StorageError: SQLite failed (disk full, read-only, I/O error); nothing was written
+                and the connection stays usable.
+        """
         db = self.conn()
         try:
             db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as err:
-            if "locked" in str(err) or "busy" in str(err):
-                raise Busy(
-                    "The library is busy with another write; try again in a moment."
-                ) from err
-            raise StorageError(f"The database cannot be written: {err}.") from err
+        except sqlite3.Error as err:
+            self._rollback(db)
+            raise _write_error(err, "written") from err
         try:
             yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        try:
             db.execute("COMMIT")
-        except sqlite3.OperationalError as err:
-            db.execute("ROLLBACK")
-            raise StorageError(f"The database cannot be written: {err}.") from err
+        except BaseException as err:
+            self._rollback(db)
+            if isinstance(err, sqlite3.Error):
+                raise _write_error(err, "written") from err
+            raise
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """One consistent view of the database for several reads (a read transaction).
+
+        Why: a derived index is built from the generation, the chunk table, the vectors and the
+        texts; read one by one, another process's commit in between would mix two states.
+        """
+        db = self.conn()
+        if db.in_transaction:  # already inside a transaction: its view is consistent
+            yield db
+            return
+        db.execute("BEGIN")
+        try:
+            yield db
+        finally:
+            self._rollback(db)
+
+    @staticmethod
+    def _rollback(db: sqlite3.Connection) -> None:
+        # SQLite may already have rolled back by itself (disk full, I/O error): check first.
+        if db.in_transaction:
+            try:
+                db.execute("ROLLBACK")
+            except sqlite3.Error:
+                log.warning("rollback failed", exc_info=True)
 
     # -- libraries -------------------------------------------------------------------------
 
@@ -297,6 +372,10 @@ class Store:
             ),
         )
         return int(cur.lastrowid)
+
+    def article_text(self, row_id: int) -> str:
+        row = self.conn().execute("SELECT text FROM articles WHERE id=?", (row_id,)).fetchone()
+        return row[0] if row else ""
 
     def sentences(self, row_id: int) -> list[tuple[int, int]]:
         row = self.conn().execute("SELECT sentences FROM articles WHERE id=?", (row_id,)).fetchone()

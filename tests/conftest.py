@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# One ONNX export of the model per test session, shared by this process and every CLI
+# subprocess (which inherit the variable), instead of one per temporary ARTICLEBOT_HOME.
+_OWN_MODEL_CACHE = "ARTICLEBOT_MODEL_CACHE" not in os.environ
+MODEL_CACHE = Path(
+    os.environ.setdefault(
+        "ARTICLEBOT_MODEL_CACHE", tempfile.mkdtemp(prefix="articlebot-test-models-")
+    )
+)
+
+
+def pytest_unconfigure(config):
+    if _OWN_MODEL_CACHE:
+        shutil.rmtree(MODEL_CACHE, ignore_errors=True)
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_TEXT = REPO / "index" / "data" / "samples.jsonl"
@@ -19,7 +34,7 @@ def encoder():
     """The real bundled model, loaded once for every test that needs it."""
     from index.embedding import Encoder
 
-    enc = Encoder()
+    enc = Encoder(cache_dir=MODEL_CACHE)
     enc.warm_up()
     return enc
 

@@ -610,3 +610,144 @@ def test_https_checks_the_certificate_against_the_url_name(tmp_path: Path) -> No
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+# --- every hop checked, connections pinned (a fake public internet) ---------------------------
+#
+# The check is only observable with a first hop that passes it, and the test server lives on
+# 127.0.0.1. So these tests stand in for the internet below our code: the resolver (stdlib
+# ``socket.getaddrinfo``) answers made-up names, and a connection to the made-up public address
+# is routed to the test server. The fetcher itself runs unchanged with the address check on.
+
+PUBLIC = "93.184.216.34"  # a public address (example.com); nothing here really connects to it
+
+
+def _to(target: str) -> Route:
+    """A route redirecting to ``target``, with ``{port}`` replaced by the server's port."""
+    return lambda h: _redirect(h, target.format(port=h.server.server_address[1]))
+
+
+ROUTES.update(
+    {
+        "/to-loopback": _to("http://127.0.0.1:{port}/plain"),
+        "/to-localhost": _to("http://localhost:{port}/plain"),
+        "/to-decimal": _to("http://2130706433:{port}/plain"),
+        "/to-mapped": _to("http://[::ffff:127.0.0.1]:{port}/plain"),
+        "/to-metadata": _to("http://169.254.169.254/latest/meta-data/"),
+        "/to-private-name": _to("http://intranet.test:{port}/plain"),
+        "/to-public": _to("http://news.test:{port}/plain"),
+    }
+)
+
+
+@dataclass
+class FakeInternet:
+    """What the fetcher asked the resolver and where it connected."""
+
+    answers: dict[str, list[list[str]]]  # name -> successive answers (lists of addresses)
+    lookups: list[str] = field(default_factory=list)
+    connects: list[tuple[str, int]] = field(default_factory=list)
+
+
+@pytest.fixture
+def internet(monkeypatch: pytest.MonkeyPatch) -> FakeInternet:
+    fake = FakeInternet(
+        answers={
+            "news.test": [[PUBLIC]],
+            "intranet.test": [["10.1.2.3"]],
+            "mixed.test": [[PUBLIC, "10.0.0.7"]],
+            # DNS rebinding: public when checked, loopback on any later lookup.
+            "rebind.test": [[PUBLIC], ["127.0.0.1"]],
+        }
+    )
+    real_getaddrinfo = socket.getaddrinfo
+    real_connect = socket.socket.connect
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        name = host.decode() if isinstance(host, bytes) else host
+        if name not in fake.answers:
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        fake.lookups.append(name)
+        seen = fake.lookups.count(name)
+        answers = fake.answers[name]
+        addresses = answers[min(seen, len(answers)) - 1]
+        return [
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, int(port)))
+            for address in addresses
+        ]
+
+    def connect(sock, address):
+        fake.connects.append(tuple(address[:2]))
+        if address[0] == PUBLIC:
+            address = ("127.0.0.1", address[1])
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    return fake
+
+
+CHECKED = FetchPolicy(timeout_s=5.0)  # the default: private addresses refused
+
+
+def test_fake_public_host_is_fetched_with_the_check_on(server: Server, internet) -> None:
+    fetched = fetch_url(f"http://news.test:{server.port}/plain", CHECKED)
+    assert fetched.body == PLAIN_TEXT.encode()
+    assert internet.connects == [(PUBLIC, server.port)]
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("/to-loopback", "loopback"),
+        ("/to-localhost", "loopback"),
+        ("/to-decimal", "loopback"),
+        ("/to-mapped", "loopback"),
+        ("/to-metadata", "link-local"),
+        ("/to-private-name", "private"),
+    ],
+)
+def test_redirect_to_a_private_address_is_refused_at_that_hop(
+    server: Server, internet, path: str, reason: str
+) -> None:
+    with pytest.raises(FetchError, match=f"{reason} address, which the bot may not fetch from"):
+        fetch_url(f"http://news.test:{server.port}{path}", CHECKED)
+    assert [p for p, _ in server.requests] == [path]  # the redirect target was never asked
+    assert internet.connects == [(PUBLIC, server.port)]
+
+
+def test_redirect_to_a_public_host_is_followed_and_rechecked(server: Server, internet) -> None:
+    fetched = fetch_url(f"http://news.test:{server.port}/to-public", CHECKED)
+    assert fetched.final_url == f"http://news.test:{server.port}/plain"
+    assert internet.lookups == ["news.test", "news.test"]  # resolved and checked on each hop
+
+
+def test_dns_rebinding_cannot_move_the_connection(server: Server, internet) -> None:
+    fetched = fetch_url(f"http://rebind.test:{server.port}/plain", CHECKED)
+    assert fetched.body == PLAIN_TEXT.encode()
+    assert internet.lookups == ["rebind.test"]  # one lookup: nothing re-resolves the name
+    assert internet.connects == [(PUBLIC, server.port)]  # the checked address, not 127.0.0.1
+
+
+def test_a_host_with_one_private_answer_among_public_ones_is_refused(
+    server: Server, internet
+) -> None:
+    with pytest.raises(FetchError, match="private address"):
+        fetch_url(f"http://mixed.test:{server.port}/plain", CHECKED)
+    assert internet.connects == [] and server.requests == []
+
+
+def test_fetch_limits_and_private_switch_defaults() -> None:
+    from bot.settings import Settings
+
+    policy = FetchPolicy()
+    assert (policy.max_redirects, policy.timeout_s, policy.max_bytes) == (5, 15.0, 10_000_000)
+    assert policy.allow_private is False
+    assert Settings.load(env={}, dotenv=False).allow_private_urls is False
+    assert (
+        Settings.load(env={"ARTICLEBOT_ALLOW_PRIVATE_URLS": "1"}, dotenv=False)
+        .engine_config()
+        .allow_private_urls
+    )
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert "ARTICLEBOT_ALLOW_PRIVATE_URLS" in readme and "off by default" in readme

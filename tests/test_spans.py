@@ -1,0 +1,143 @@
+"""Answer-span marking: pure functions on hand-made sentences, no model."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.spans import Kind, answer_evidence, mark_answer, question_type, span_candidates
+
+
+def marked(question: str, sentence: str) -> str | None:
+    span = mark_answer(question, sentence)
+    return None if span is None else sentence[span[0] : span[1]]
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "focus"),
+    [
+        ("How many people were killed?", Kind.NUMBER, "people"),
+        ("What percentage of voters stayed home?", Kind.NUMBER, "percentage"),
+        ("When did the strike end?", Kind.DATE, None),
+        ("In which year was the bridge opened?", Kind.DATE, "year"),
+        ("Who did Trump accuse of being behind the attack?", Kind.PERSON, None),
+        ("Where did the summit take place?", Kind.PLACE, None),
+        ("Which militia did the US strike?", Kind.ENTITY, "militia"),
+        ("What type of clouds bring hail?", Kind.ENTITY, "clouds"),
+        ("What did the protesters chant?", Kind.QUOTE, None),
+        ("Why did the minister resign?", Kind.OTHER, None),
+    ],
+)
+def test_question_type(question, kind, focus):
+    qtype = question_type(question)
+    assert qtype.kind is kind
+    assert qtype.focus == focus
+
+
+def test_answer_side_follows_do_support():
+    assert question_type("Who founded the company?").side == "subject"
+    assert question_type("Who did the board appoint?").side == "object"
+    assert question_type("What is the capital?").side is None
+
+
+def test_number_with_words_and_scale():
+    sentence = "Twenty-five people were killed in the attacks on Sunday."
+    assert marked("How many people were killed?", sentence) == "Twenty-five"
+    sentence = "The city spent $30 million on the new stadium in 2019."
+    assert marked("How much did the city spend on the stadium?", sentence) == "$30 million"
+
+
+def test_number_keeps_its_unit_and_range():
+    sentence = "Most of the salt water stays below 40 to 70 m in the deep basins."
+    assert marked("How many meters below the surface does the salt water stay?", sentence) == (
+        "40 to 70 m"
+    )
+
+
+def test_figure_from_the_question_is_not_the_answer():
+    sentence = "In 1995, out of 135,000 residents, 5,704 had finished secondary school."
+    assert marked("How many residents had finished secondary school in 1995?", sentence) != "1995"
+
+
+def test_date_nearest_the_question_words():
+    sentence = "Signed in 1992 by nine states, the treaty entered into force on 17 January 2000."
+    assert marked("When did the treaty enter into force?", sentence) == "17 January 2000"
+    sentence = "In the 19th century, oystering boomed in New Haven."
+    assert marked("When did oystering boom?", sentence) == "19th century"
+
+
+def test_person_as_object_and_as_subject():
+    sentence = "US President Donald Trump accused Iran of being behind the attack."
+    assert marked("Who did Trump accuse of being behind the attack?", sentence) == "Iran"
+    sentence = "In 1718, 7,000 French immigrants founded New Orleans on the river."
+    assert "French immigrants" in marked("Who founded New Orleans?", sentence)
+
+
+def test_passive_agent_answers_a_subject_question():
+    sentence = "Whales in the bay have been monitored by the ASCOBANS."
+    assert marked("Which organisation monitors whales in the bay?", sentence) == "ASCOBANS"
+
+
+def test_quoted_words_answer_what_was_chanted():
+    sentence = (
+        'Before storming the compound, protesters chanted "down USA, down USA," on the walls.'
+    )
+    assert "down USA" in marked("What did the protesters chant?", sentence)
+
+
+def test_definition_after_called():
+    sentence = "The study of the interpretations of formal languages is called formal semantics."
+    assert marked("What is the study of interpretations of formal languages called?", sentence) == (
+        "formal semantics"
+    )
+
+
+def test_name_next_to_the_focus_noun():
+    sentence = (
+        "Crowds protested US airstrikes on Sunday against the Iranian-backed militia "
+        "Kata'ib Hezbollah, which has fought alongside the army."
+    )
+    candidates = span_candidates("Which militia did the US strike?", sentence)
+    texts = [sentence[c.start : c.end] for c in candidates[:4]]
+    assert "Kata'ib Hezbollah" in texts
+    core = {c.core for c in candidates}
+    assert "Kata'ib Hezbollah" in core
+
+
+def test_list_answer_when_several_are_asked():
+    sentence = "The plantations grew tobacco, indigo and rice for export."
+    assert marked("What three crops did the plantations grow for export?", sentence) == (
+        "tobacco, indigo and rice"
+    )
+
+
+def test_repeating_the_question_is_not_an_answer():
+    assert mark_answer("Which militia was blamed?", "The militia was blamed.") is None
+
+
+def test_possessive_is_stripped():
+    sentence = "The dance tells of Lord Krishna and his beloved Radha's love story."
+    assert marked("Who is Lord Krishna's beloved?", sentence) == "Radha"
+
+
+def test_answer_evidence_by_kind():
+    q = "Which militia did the US strike?"
+    assert answer_evidence(q, "The US struck the militia Kata'ib Hezbollah on Sunday.") == 1.0
+    assert answer_evidence(q, "The US has blamed the attack on the militia.") == 0.0
+    assert answer_evidence("How many were killed?", "Twenty-five were killed.") == 1.0
+    assert answer_evidence("How many were killed?", "Many were killed.") == 0.0
+    assert answer_evidence("Why did it happen?", "It happened in 2019.") == 0.0
+
+
+def test_offsets_slice_the_sentence():
+    sentence = "  The council met on Monday, 3 March 2021, in Leeds.  "
+    for question in ("When did the council meet?", "Where did the council meet?"):
+        span = mark_answer(question, sentence)
+        assert span is not None
+        start, end = span
+        assert 0 <= start < end <= len(sentence)
+        assert sentence[start:end] == sentence[start:end].strip()
+
+
+def test_spelled_out_figure_before_the_counted_noun_beats_another_figure():
+    sentence = "Twenty-five people were killed and more than 800 were injured, officials said."
+    assert marked("How many people were killed?", sentence) == "Twenty-five"
