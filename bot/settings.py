@@ -49,6 +49,8 @@ class Settings:
     ask_cooldown: float = 3.0
     add_cooldown: float = 10.0
     max_articles_per_guild: int = 500
+    max_library_bytes: int = 50_000_000
+    max_article_chars: int = 100_000
     log_level: str = "INFO"
 
     @classmethod
@@ -85,6 +87,8 @@ class Settings:
             ask_cooldown=_number(env, "ARTICLEBOT_ASK_COOLDOWN", 3.0),
             add_cooldown=_number(env, "ARTICLEBOT_ADD_COOLDOWN", 10.0),
             max_articles_per_guild=int(_number(env, "ARTICLEBOT_MAX_ARTICLES", 500)),
+            max_library_bytes=int(_number(env, "ARTICLEBOT_MAX_LIBRARY_BYTES", 50_000_000)),
+            max_article_chars=int(_number(env, "ARTICLEBOT_MAX_ARTICLE_CHARS", 100_000)),
             log_level=(env.get("ARTICLEBOT_LOG_LEVEL") or "INFO").upper(),
         )
 
@@ -97,6 +101,7 @@ class Settings:
             seed_samples=self.seed_samples,
             allow_private_urls=self.allow_private_urls,
             max_source_bytes=self.max_source_bytes,
+            max_article_chars=self.max_article_chars,
         )
 
     def __repr__(self) -> str:  # never print the token

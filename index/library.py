@@ -627,6 +627,10 @@ class Library:
             for r in self.engine.store.article_listing(self.name)
         ]
 
+    def usage(self) -> tuple[int, int]:
+        """``(articles, bytes of stored text)``: what a per-server quota counts."""
+        return self.engine.store.usage(self.name)
+
     def get(self, article_id: str) -> ArticleInfo:
         for info in self.list():
             if info.article_id == article_id:

@@ -315,6 +315,19 @@ class Store:
         )
         return [StoredArticle(*r) for r in rows]
 
+    def usage(self, library: str) -> tuple[int, int]:
+        """``(articles, bytes of UTF-8 text)`` held by a library, for per-server quotas."""
+        row = (
+            self.conn()
+            .execute(
+                "SELECT COUNT(*), COALESCE(SUM(LENGTH(CAST(text AS BLOB))), 0)"
+                " FROM articles WHERE library=?",
+                (library,),
+            )
+            .fetchone()
+        )
+        return int(row[0]), int(row[1])
+
     def article_listing(self, library: str) -> list[tuple]:
         """Article metadata with chunk counts, without loading any text."""
         return (

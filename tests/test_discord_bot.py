@@ -359,6 +359,16 @@ async def test_per_guild_article_limit(start_world) -> None:
     assert world.library(world.a).count() == 1
 
 
+@pytest.mark.slow
+async def test_per_guild_byte_limit(start_world) -> None:
+    world = await start_world(ARTICLEBOT_MAX_LIBRARY_BYTES=str(len(QUAKE.encode())))
+    await world.seed(world.a, QUAKE, QUAKE_TITLE)
+    handle = await world.slash(world.a, world.mod, "add", {"text": FLOOD, "title": FLOOD_TITLE})
+    reply = await handle.wait_response(STEP)
+    assert reply.ephemeral and "library is full" in reply.content and "MB of text" in reply.content
+    assert world.library(world.a).count() == 1
+
+
 # -- asking -----------------------------------------------------------------------------------
 
 

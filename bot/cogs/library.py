@@ -153,9 +153,16 @@ class LibraryCog(commands.Cog, name="Library"):
             self._check_file(file)
         self.add_cooldown.check(interaction.user.id)
         cap = self.bot.settings.max_articles_per_guild
-        if await asyncio.to_thread(library.count) >= cap:
+        byte_cap = self.bot.settings.max_library_bytes
+        articles, stored_bytes = await asyncio.to_thread(library.usage)
+        if articles >= cap:
             raise BadInput(
                 f"This server's library is full ({cap} articles); remove some with /remove first."
+            )
+        if stored_bytes >= byte_cap:
+            raise BadInput(
+                f"This server's library is full ({byte_cap // 1_000_000} MB of text); "
+                "remove some articles with /remove first."
             )
         await interaction.response.defer(thinking=True)
         started = time.perf_counter()
