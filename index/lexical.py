@@ -21,8 +21,15 @@ from .atomic import write_bytes_atomic
 from .numbers import NUMBER_WORDS, words_to_number
 
 log = logging.getLogger(__name__)
-# bm25s sets its own logger to DEBUG; its per-build chatter is not ours to show.
-logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+
+def _import_bm25s():
+    """Import bm25s quietly: it sets its own logger to DEBUG on import, and its per-build
+    chatter would land on a CLI user's stderr."""
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
 
 _TOKEN = re.compile(r"[^\W_]+")
 
@@ -74,7 +81,7 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, ids: np.ndarray, texts: list[str]) -> LexicalIndex:
-        import bm25s
+        bm25s = _import_bm25s()
 
         lexical = cls()
         lexical.ids = np.asarray(ids, dtype=np.int64)
@@ -142,7 +149,7 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, directory: Path, stem: str) -> LexicalIndex:
-        import bm25s
+        bm25s = _import_bm25s()
 
         folder = directory / stem
         meta = json.loads((folder / "ids.json").read_text())
