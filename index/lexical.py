@@ -31,6 +31,7 @@ def _import_bm25s():
     logging.getLogger("bm25s").setLevel(logging.WARNING)
     return bm25s
 
+
 _TOKEN = re.compile(r"[^\W_]+")
 
 
