@@ -558,6 +558,17 @@ async def test_ask_cooldown(start_world) -> None:
     assert (await other.wait_response(STEP)).embeds, "the cooldown is per user"
 
 
+@pytest.mark.slow
+async def test_add_cooldown(start_world) -> None:
+    world = await start_world(ARTICLEBOT_ADD_COOLDOWN="60")
+    first = await world.slash(world.a, world.mod, "add", {"text": QUAKE, "title": QUAKE_TITLE})
+    assert "Added" in (await first.wait_response(STEP)).content
+    second = await world.slash(world.a, world.mod, "add", {"text": FLOOD, "title": FLOOD_TITLE})
+    refusal = await second.wait_response(STEP)
+    assert refusal.ephemeral and refusal.content.startswith("Slow down: try again in")
+    assert [a.title for a in world.library(world.a).list()] == [QUAKE_TITLE]
+
+
 # -- listing, removing ------------------------------------------------------------------------
 
 
