@@ -1,7 +1,7 @@
 """Measurements that each run in a fresh process: ``python -m bench.probes NAME ARGS_JSON``.
 
 A fresh process per measurement keeps one's imports, caches and memory out of the next; the
-parent (``bench.run``) reads the process's peak RSS from ``wait4`` and the figures from the one
+parent (``bench.run``) polls the process's peak RSS (``VmHWM``) and reads the figures from the one
 JSON line it prints last.
 """
 
@@ -135,6 +135,7 @@ def probe_ask(args: dict) -> dict:
         t = time.perf_counter()
         retrieve(snapshot, vector, q)
         parts["retrieve (both + fusion)"].append(time.perf_counter() - t)
+    rss_answering = _rss_mb()
     # One article added to the big library: the dense index is extended, not rebuilt; then
     # the same library rebuilt from the store (what every add cost before).
     text = " ".join(
@@ -170,6 +171,7 @@ def probe_ask(args: dict) -> dict:
         "dense_mb": snapshot.dense.memory_bytes() / 2**20,
         "rss_empty_mb": rss_empty,
         "rss_loaded_mb": rss_loaded,
+        "rss_answering_mb": rss_answering,
         "parts_p50_ms": {k: percentile(v, 50) * 1e3 for k, v in parts.items()},
     }
     engine.close()

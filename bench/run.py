@@ -8,7 +8,7 @@ Usage (from the repository root, in the project's virtualenv)::
     python -m bench.run --tier 10k --compare-backends  # adds the encoder-backend table
 
 Every figure comes from a fresh process (``bench.probes``); peak RSS is that process's
-``ru_maxrss``. Work files (corpus, data directories, model cache, txtai indexes, logs, a JSON
+``VmHWM``. Work files (corpus, data directories, model cache, txtai indexes, logs, a JSON
 of every figure) go to ``--work`` (default ``/tmp/articlebot-bench``) and are reused between
 runs where that is safe (the corpus, the model export).
 """
@@ -60,22 +60,29 @@ class Bench:
         return env
 
     def spawn(self, argv: list[str], env: dict, label: str) -> tuple[float, float, str]:
-        """Run a process; returns (wall seconds, peak RSS MiB, stdout)."""
+        """Run a process; returns (wall seconds, peak RSS MiB, stdout).
+
+        The peak is the process's own ``VmHWM``, polled while it runs: ``ru_maxrss`` from
+        ``wait4`` would carry over this (parent) process's RSS at fork time across exec.
+        """
         self._n += 1
         out = self.logs / f"{self._n:02d}-{label}.out"
         err = self.logs / f"{self._n:02d}-{label}.err"
+        peak_kb = 0
         with out.open("w") as fo, err.open("w") as fe:
             started = time.perf_counter()
             proc = subprocess.Popen(
                 argv, stdout=fo, stderr=fe, env=env, cwd=self.work, stdin=subprocess.DEVNULL
             )
-            _, status, usage = os.wait4(proc.pid, 0)
+            status = Path(f"/proc/{proc.pid}/status")
+            while proc.poll() is None:
+                peak_kb = max(peak_kb, _hwm_kb(status))
+                time.sleep(0.02)
             wall = time.perf_counter() - started
-            proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode != 0:
             tail = err.read_text()[-3000:]
             raise SystemExit(f"bench: {label} failed ({proc.returncode}):\n{tail}")
-        return wall, usage.ru_maxrss / 1024, out.read_text()
+        return wall, peak_kb / 1024, out.read_text()
 
     def probe(self, name: str, backend: str | None = None, **args) -> dict:
         args.setdefault("backend", backend or self.args.backend)
@@ -268,9 +275,9 @@ class Bench:
         return {"median_s": statistics.median(walls), "min_s": min(walls), "peak_rss_mb": rss}
 
     def cold_big(self, home: Path, backend: str, repeats: int = 3) -> dict:
-        walls = []
+        walls, rss = [], 0.0
         for _ in range(repeats):
-            wall, _, _ = self.cli(
+            wall, peak, _ = self.cli(
                 "--home",
                 str(home),
                 "ask",
@@ -282,7 +289,8 @@ class Bench:
                 label=f"cold-big-{backend}",
             )
             walls.append(wall)
-        return {"median_s": statistics.median(walls)}
+            rss = max(rss, peak)
+        return {"median_s": statistics.median(walls), "peak_rss_mb": rss}
 
     # -- the run ---------------------------------------------------------------------------------
 
@@ -315,14 +323,15 @@ class Bench:
         if not a.no_peer:
             limit = min(r["ingest"]["chunks"], a.peer_ingest_limit)
             peer_index = self.work / f"txtai-{a.tier}-ingest"
-            r["peer_ingest"] = self.probe(
-                "txtai_ingest",
-                model=model,
-                chunks=str(chunks_path),
-                limit=limit,
-                out=str(peer_index),
-            )
-            self.log(f"txtai ingest: {r['peer_ingest']}")
+            if limit:
+                r["peer_ingest"] = self.probe(
+                    "txtai_ingest",
+                    model=model,
+                    chunks=str(chunks_path),
+                    limit=limit,
+                    out=str(peer_index),
+                )
+                self.log(f"txtai ingest: {r['peer_ingest']}")
             if limit < r["ingest"]["chunks"]:
                 peer_index = self.work / f"txtai-{a.tier}-prebuilt"
                 r["peer_build"] = self.probe(
@@ -398,10 +407,21 @@ class Bench:
             self.export(backend)
             row = {"raw": self.raw(chunks_path, groups, backend, self.args.backend_sample)}
             row["cold"] = self.cold(backend, repeats=3)
-            row["quality"] = self.probe("quality", backend, dev=str(DEV))
+            if not self.args.no_quality:
+                row["quality"] = self.probe("quality", backend, dev=str(DEV))
             out[backend] = row
             self.log(f"backend {backend}: {row}")
         return out
+
+
+def _hwm_kb(status: Path) -> int:
+    try:
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def _count(home: Path, sql: str) -> int:
@@ -431,7 +451,7 @@ def table(r: dict) -> str:
         )
     else:
         rows_note = ""
-    if r.get("peer_build"):
+    if r.get("peer_build") and pi:
         peer_note = f" (txtai ingest on the first {pi.get('chunks')} chunks; see README)"
     rows = [
         ("chunks in the library", _f(ing["chunks"], "{:,}"), _f(pa.get("count"), "{:,}")),
@@ -464,7 +484,16 @@ def table(r: dict) -> str:
             _f(r.get("peer_cold", {}).get("median_s"), "{:.2f}"),
         ),
         ("peak RSS ingest, MiB", _f(ing.get("peak_rss_mb")), _f(pi.get("peak_rss_mb"))),
-        ("peak RSS answering, MiB", _f(ask["peak_rss_mb"]), _f(pa.get("peak_rss_mb"))),
+        (
+            "RSS answering (library loaded, after the questions), MiB",
+            _f(ask.get("rss_answering_mb")),
+            _f(pa.get("rss_end_mb")),
+        ),
+        (
+            "peak RSS of a CLI process answering from this library, MiB",
+            _f(r["cold_tier"].get("peak_rss_mb")),
+            _f(r.get("peer_cold", {}).get("peak_rss_mb")),
+        ),
         ("dense index", f"{ask['dense_kind']}, {ask['dense_mb']:.0f} MiB", "faiss (txtai default)"),
         (
             "memory per chunk, answering, bytes (RSS of the loaded library / chunks)",
@@ -511,7 +540,8 @@ def table(r: dict) -> str:
             "|---|---:|---:|---:|---:|---:|---:|",
         ]
         for name, b in r["backends"].items():
-            row = b["quality"]["rows"]["hybrid+rescore"]
+            nan = {"found@1": float("nan"), "found@5": float("nan")}
+            row = b.get("quality", {}).get("rows", {}).get("hybrid+rescore", nan)
             lines.append(
                 f"| {name} | {b['raw']['chunks_per_s']:.0f} | {b['raw']['query_p50_ms']:.1f} | "
                 f"{b['raw']['load_s']:.2f} | {b['cold']['median_s']:.2f} | "
