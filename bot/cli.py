@@ -15,7 +15,7 @@ from pathlib import Path
 from index import DEFAULT_LIBRARY, ArticleBotError, BadInput, Engine
 
 from .settings import Settings
-from .text_render import render_answer, render_listing
+from .text_render import render_answer, render_audit, render_listing, render_preview
 
 log = logging.getLogger("articlebot")
 
@@ -44,17 +44,31 @@ def build_parser() -> argparse.ArgumentParser:
     add = with_library(sub.add_parser("add", help="add articles from URLs, files or - (stdin)"))
     add.add_argument("sources", nargs="+", metavar="SOURCE")
     add.add_argument("--title")
+    add.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show what would be stored (headline, outlet, date, byline, words, first "
+        "paragraph, warnings) and store nothing",
+    )
     imp = with_library(sub.add_parser("import", help="import a JSONL file of articles"))
     imp.add_argument("file")
     ask = with_library(sub.add_parser("ask", help="ask a question (or one per stdin line)"))
     ask.add_argument("question", nargs="?")
     ask.add_argument("-k", type=int, default=3, help="passages to return (default 3)")
     ask.add_argument("--json", action="store_true", help="one JSON line per question")
+    ask.add_argument(
+        "--explain",
+        action="store_true",
+        help="show why each passage was chosen (ranks, scores, matched sentence)",
+    )
     lst = with_library(sub.add_parser("list", help="list the library's articles"))
     lst.add_argument("--json", action="store_true")
     rem = with_library(sub.add_parser("remove", help="remove an article by id"))
     rem.add_argument("id")
     with_library(sub.add_parser("rebuild", help="re-chunk and re-embed the library"))
+    aud = with_library(sub.add_parser("audit", help="who added and removed articles, and when"))
+    aud.add_argument("-n", type=int, default=50, help="latest entries to show (default 50)")
+    aud.add_argument("--json", action="store_true")
     ev = sub.add_parser("eval", help="measure retrieval on a question set")
     ev.add_argument("dir")
     ev.add_argument("-k", type=int, default=5)
@@ -94,6 +108,8 @@ def _progress_bar(total_label: str):
 
 def _cmd_add(engine: Engine, args) -> int:
     library = engine.library(args.library)
+    if args.dry_run:
+        return _preview(library, args)
     for source in args.sources:
         if source == "-":
             text = sys.stdin.read()
@@ -102,6 +118,21 @@ def _cmd_add(engine: Engine, args) -> int:
             result = library.add_source(source, title=args.title, added_by="cli", allow_files=True)
         state = "duplicate of" if result.duplicate else "added"
         print(f"{state} {result.article_id}\t{result.title}\t{result.chunks} chunks")
+    return 0
+
+
+def _preview(library, args) -> int:
+    """``add --dry-run``: the preview of every source; nothing is stored."""
+    from index.sources import document_from_text
+
+    previews = []
+    for source in args.sources:
+        if source == "-":
+            document = document_from_text(sys.stdin.read(), args.title)
+            previews.append(library.preview_document(document))
+        else:
+            previews.append(library.preview_source(source, args.title, allow_files=True))
+    print("\n\n".join(render_preview(p) for p in previews))
     return 0
 
 
@@ -128,7 +159,7 @@ def _cmd_ask(engine: Engine, args) -> int:
         for line in sys.stdin:
             if line.strip():
                 try:
-                    payload = library.ask(line.strip(), k=args.k).to_json()
+                    payload = library.ask(line.strip(), k=args.k, explain=args.explain).to_json()
                 except BadInput as err:
                     payload = {
                         "question": line.strip(),
@@ -138,7 +169,7 @@ def _cmd_ask(engine: Engine, args) -> int:
                     }
                 print(json.dumps(payload, ensure_ascii=False), flush=True)
         return 0
-    answer = library.ask(args.question, k=args.k)
+    answer = library.ask(args.question, k=args.k, explain=args.explain)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False))
     else:
@@ -156,8 +187,17 @@ def _cmd_list(engine: Engine, args) -> int:
 
 
 def _cmd_remove(engine: Engine, args) -> int:
-    info = engine.library(args.library).remove(args.id)
+    info = engine.library(args.library).remove(args.id, removed_by="cli")
     print(f"removed {info.article_id}\t{info.title}")
+    return 0
+
+
+def _cmd_audit(engine: Engine, args) -> int:
+    entries = engine.library(args.library).audit(limit=max(1, args.n))
+    if args.json:
+        print(json.dumps([e.to_json() for e in entries], ensure_ascii=False))
+    else:
+        print(render_audit(entries))
     return 0
 
 
@@ -227,6 +267,7 @@ COMMANDS = {
     "list": _cmd_list,
     "remove": _cmd_remove,
     "rebuild": _cmd_rebuild,
+    "audit": _cmd_audit,
     "console": _cmd_console,
 }
 

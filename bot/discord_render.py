@@ -12,7 +12,11 @@ import re
 
 import discord
 
-from index.models import AddResult, Answer, ArticleInfo, Passage
+from index.audit import AuditEntry
+from index.models import AddResult, Answer, ArticleInfo, Explanation, Passage
+from index.preview import Preview
+
+from .text_render import evidence, when
 
 log = logging.getLogger(__name__)
 
@@ -251,7 +255,8 @@ def articles_embed(
         date = _date(info.published) or _date(info.added_at)
         who = escape(cut(info.added_by or "someone", 80))
         title = cut(escape(info.title), 200)
-        lines.append(f"**{title}**\n`{info.article_id}` · {date} · added by {who}")
+        added = f"added by {who} on {when(info.added_at)}"
+        lines.append(f"**{title}**\n`{info.article_id}` · {date} · {added}")
     embed.description = cut("\n".join(lines), DESCRIPTION_LIMIT)
     embed.set_footer(text=f"Page {page + 1} of {pages} · {len(articles)} articles")
     return embed
@@ -274,10 +279,111 @@ You can also mention me: `@ArticleBot how many people were killed?`
 
 **Library** (needs Manage Server)
 `/add url:` · `/add text: title:` · `/add file:` (.txt .md .html .pdf) — add an article.
-`/articles` — list the articles. `/remove id:` — remove one.
+`/add url:` shows a preview first (headline, outlet, date, byline, words): press Add or Cancel.
+`/articles` — list the articles. `/remove id:` — remove one. `/audit` — who added or removed what.
 `/rebuild` — re-index every article (questions are still answered meanwhile).
 
 Each server has its own library; I never show one server's articles in another."""
+
+
+# -- why this passage ------------------------------------------------------------------------
+
+
+def explanation_text(explain: Explanation, limit: int = FIELD_VALUE_LIMIT) -> str:
+    """One passage's evidence: both retrievers' ranks and scores, the fusion, the sentence."""
+    cosine = "" if explain.sentence_dense is None else f", cosine {explain.sentence_dense:.3f}"
+    head = (
+        f"Dense: {evidence(explain.dense_rank, explain.dense_score, 'cosine')}\n"
+        f"Lexical: {evidence(explain.lexical_rank, explain.lexical_score, 'BM25')}\n"
+        f"Fused: #{explain.fused_rank} ({explain.fused_score:.4f})\n"
+        f"Matched sentence (score {explain.sentence_score:.3f}{cosine}, "
+        f"question words {explain.sentence_lexical:.0%}):\n"
+    )
+    return head + cut("> " + escape(explain.sentence).replace("\n", "\n> "), limit - len(head))
+
+
+def explanation_embed(
+    answer: Answer, page: int = 0, per_page: int = PASSAGES_PER_PAGE
+) -> discord.Embed:
+    """Why each passage on a page of the answer was chosen (the "Why?" button, ephemeral)."""
+    passages = answer.passages[page * per_page : (page + 1) * per_page]
+    embed = discord.Embed(title="Why these passages", colour=COLOUR)
+    embed.description = cut(
+        "Each passage's chunk was ranked by meaning (dense) and by words (lexical, BM25); the "
+        "two rankings are fused, then the sentences are re-scored against the question.",
+        DESCRIPTION_LIMIT,
+    )
+    for number, passage in enumerate(passages, start=page * per_page + 1):
+        name = cut(f"{number}. {escape(passage.title)}", FIELD_NAME_LIMIT)
+        if passage.explain is None:
+            value = "No evidence was kept for this passage; ask again."
+        else:
+            value = explanation_text(passage.explain)
+        embed.add_field(name=name, value=value, inline=False)
+    embed.set_footer(text=cut(f"asked: {answer.question}", 300))
+    return embed
+
+
+# -- preview before adding ------------------------------------------------------------------
+
+PREVIEW_CONTENT = "Preview of the page: press **Add** to store it, or **Cancel**."
+PREVIEW_ADDING = "Adding…"
+PREVIEW_CANCELLED = "Cancelled: nothing was stored."
+WARNING_COLOUR = discord.Colour.orange()
+
+
+def preview_expired(seconds: float | None) -> str:
+    after = f" after {seconds:.0f} s" if seconds else ""
+    return f"This preview expired{after}: nothing was stored. Use /add again to add it."
+
+
+def preview_refused(reason: str | None) -> str:
+    return f"Nothing was stored: {reason or 'something went wrong; the error was logged.'}"
+
+
+def preview_embed(preview: Preview) -> discord.Embed:
+    """The page as it would be stored: headline, outlet, date, byline, words, first paragraph;
+    warnings (too short, paywall words, already stored) first, in an orange embed."""
+    embed = discord.Embed(
+        title=cut(escape(preview.headline), TITLE_LIMIT),
+        url=_link(preview.document.url),
+        colour=WARNING_COLOUR if preview.warnings else COLOUR,
+    )
+    for name, value in (
+        ("Outlet", preview.outlet or "unknown"),
+        ("Published", preview.published or "no date found"),
+        ("Byline", preview.byline or "none found"),
+        ("Words", f"{preview.words:,}"),
+    ):
+        embed.add_field(name=name, value=cut(escape(value), 200), inline=True)
+    warnings = "".join(f"⚠️ {escape(w)}\n" for w in preview.warnings)
+    paragraph = "> " + escape(preview.first_paragraph or "(no text)").replace("\n", "\n> ")
+    embed.description = cut(warnings + ("\n" if warnings else "") + paragraph, DESCRIPTION_LIMIT)
+    embed.set_footer(text="Nothing is stored until you press Add.")
+    return embed
+
+
+# -- audit -----------------------------------------------------------------------------------
+
+AUDIT_SHOWN = 20
+_ACTIONS = {"add": "added", "remove": "removed"}
+
+
+def audit_embed(entries: list[AuditEntry]) -> discord.Embed:
+    """The latest adds and removals, newest first (``/audit``, moderators, ephemeral)."""
+    embed = discord.Embed(title="Recent changes to this server's library", colour=COLOUR)
+    if not entries:
+        embed.description = "Nothing has been added or removed yet."
+        return embed
+    lines = []
+    for entry in entries[:AUDIT_SHOWN]:
+        who = escape(cut(entry.who or "someone", 80))
+        title = cut(escape(entry.title or ""), 150)
+        action = _ACTIONS.get(entry.action, entry.action)
+        lines.append(f"{when(entry.at)} · **{action}** `{entry.article_id}` {title} · by {who}")
+    embed.description = cut("\n".join(lines), DESCRIPTION_LIMIT)
+    embed.set_footer(text=f"Latest {min(len(entries), AUDIT_SHOWN)} changes, newest first")
+    return embed
 
 
 def help_embed() -> discord.Embed:

@@ -1,14 +1,17 @@
-"""Button views: pages of passages for the asker, pages of the article list for the caller."""
+"""Button views: pages of passages (and why they were chosen) for the asker, pages of the
+article list for the caller, and the Add / Cancel of a previewed page for the moderator."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
 
-from index import Answer, ArticleInfo, Library
+from index import AddResult, Answer, ArticleBotError, ArticleInfo, Library
+from index.preview import Preview
 
 from . import discord_render as render
 from .discord_errors import report_error
@@ -55,7 +58,12 @@ class OwnedView(discord.ui.View):
 
 
 class PassagePager(OwnedView):
-    """ "More passages" for one question: each page asks the library for a few more."""
+    """ "More passages" for one question (each page asks the library for a few more), and "Why?"
+    for the passages on the page shown.
+
+    The answer is asked for with ``explain=True``, so "Why?" reads the evidence kept on it and
+    never searches again. With a single page of passages only "Why?" is shown.
+    """
 
     def __init__(
         self,
@@ -77,6 +85,9 @@ class PassagePager(OwnedView):
         self.per_page = per_page
         self.page = 0
         self.has_more = has_more
+        if not has_more:  # one page: paging buttons would only ever be disabled
+            self.remove_item(self.previous)
+            self.remove_item(self.more)
         self._sync_buttons()
 
     @staticmethod
@@ -110,7 +121,9 @@ class PassagePager(OwnedView):
         page = self.page + 1
         k = self.k_for(page, self.per_page)
         if len(self.answer.passages) < k:
-            self.answer = await asyncio.to_thread(self.library.ask, self.answer.question, k)
+            self.answer = await asyncio.to_thread(
+                self.library.ask, self.answer.question, k, explain=True
+            )
         shown_until = (page + 1) * self.per_page
         if len(self.answer.passages) <= page * self.per_page:
             self.has_more = False
@@ -123,6 +136,14 @@ class PassagePager(OwnedView):
         self.page = page
         self.has_more = len(self.answer.passages) > shown_until and shown_until < MAX_K
         await self._show(interaction)
+
+    @discord.ui.button(label="Why?", style=discord.ButtonStyle.secondary)
+    async def why(
+        self, interaction: discord.Interaction, button: discord.ui.Button[PassagePager]
+    ) -> None:
+        """Privately: why each passage on the page shown was chosen."""
+        embed = render.explanation_embed(self.answer, self.page, self.per_page)
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NONE)
 
 
 class ArticlePager(OwnedView):
@@ -168,3 +189,90 @@ class ArticlePager(OwnedView):
     ) -> None:
         self.page = min(self.pages - 1, self.page + 1)
         await self._show(interaction)
+
+
+AddPreviewed = Callable[[], Awaitable[AddResult]]
+
+
+class PreviewView(OwnedView):
+    """"Add" / "Cancel" under the preview of a page; only the moderator who asked may press.
+
+    Nothing is stored unless Add is pressed: Cancel and the timeout only change the message.
+    ``add`` stores the previewed document itself (no second fetch) and returns the result.
+    """
+
+    def __init__(
+        self, preview: Preview, owner_id: int, add: AddPreviewed, timeout: float = VIEW_TIMEOUT
+    ) -> None:
+        super().__init__(
+            owner_id, "Only the moderator who used /add can add or cancel this preview.", timeout
+        )
+        self.preview = preview
+        self._add = add
+        self.result: AddResult | None = None
+        self.outcome: str | None = None  # "added", "cancelled", "refused", "expired"
+
+    def _disable(self) -> None:
+        for item in self.children:
+            if isinstance(item, discord.ui.Button):
+                item.disabled = True
+
+    @discord.ui.button(label="Add", style=discord.ButtonStyle.success)
+    async def confirm(
+        self, interaction: discord.Interaction, button: discord.ui.Button[PreviewView]
+    ) -> None:
+        if self.outcome is not None:  # a second press while the first one was being handled
+            await interaction.response.defer()
+            return
+        self.outcome = "adding"
+        self.stop()
+        self._disable()
+        await interaction.response.edit_message(
+            content=render.PREVIEW_ADDING, view=self, allowed_mentions=NONE
+        )
+        try:
+            self.result = await self._add()
+        except ArticleBotError as err:
+            self.outcome = "refused"
+            await interaction.edit_original_response(
+                content=render.preview_refused(str(err)), view=None, allowed_mentions=NONE
+            )
+            return
+        except BaseException:
+            self.outcome = "refused"
+            await interaction.edit_original_response(
+                content=render.preview_refused(None), view=None, allowed_mentions=NONE
+            )
+            raise
+        self.outcome = "added"
+        added = render.added_message(self.result, self.result.seconds)
+        await interaction.edit_original_response(content=added, view=None, allowed_mentions=NONE)
+        if not self.result.duplicate:  # the channel sees adds, as with /add text: and file:
+            await interaction.followup.send(added, allowed_mentions=NONE)
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    async def cancel(
+        self, interaction: discord.Interaction, button: discord.ui.Button[PreviewView]
+    ) -> None:
+        if self.outcome is not None:
+            await interaction.response.defer()
+            return
+        self.outcome = "cancelled"
+        self.stop()
+        await interaction.response.edit_message(
+            content=render.PREVIEW_CANCELLED, view=None, allowed_mentions=NONE
+        )
+
+    async def on_timeout(self) -> None:
+        if self.outcome is not None:
+            return
+        self.outcome = "expired"
+        self._disable()
+        if self.message is None:
+            return
+        try:
+            await self.message.edit(
+                content=render.preview_expired(self.timeout), view=self, allowed_mentions=NONE
+            )
+        except discord.HTTPException as err:
+            log.debug("could not mark the preview expired: %s", err)

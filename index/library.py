@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import audit
 from . import snapshot as snap
 from .answering import ArticleView, build_answer, score_sentences
 from .chunking import ChunkerSettings, make_chunks, split_sentences
@@ -29,12 +30,14 @@ from .config import DEFAULT_LIBRARY, EngineConfig
 from .dense import DenseIndex
 from .embedding import Encoder
 from .errors import ArticleBotError, BadInput, NotFound, StorageError
+from .explain import explain_answer
 from .fetch import FetchPolicy
 from .lexical import LexicalIndex
 from .models import AddResult, Answer, ArticleInfo, Document
+from .preview import Preview, make_preview
 from .retrieval import retrieve
 from .sources import document_from_bytes, document_from_text, load_source
-from .store import Store, StoredArticle
+from .store import Store, StoredArticle, utc_now
 from .text import clean_text, content_hash
 
 log = logging.getLogger(__name__)
@@ -583,6 +586,9 @@ class Library:
                         _field(added_by),
                     )
                     store.insert_chunks(db, self.name, row, spans, vectors)
+                    audit.record(
+                        db, audit.ADD, self.name, article_id, title, _field(added_by), utc_now()
+                    )
                     store.bump_generation(db, self.name)
                     store.set_meta(db, f"vectors:{self.name}", engine._vectors_tag())
         if existing is not None:
@@ -592,8 +598,20 @@ class Library:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def ask(self, question: str, k: int = 3, mode: str = "hybrid", rescore: bool = True) -> Answer:
-        """Answer a question with up to ``k`` verbatim passages from this library."""
+    def ask(
+        self,
+        question: str,
+        k: int = 3,
+        mode: str = "hybrid",
+        rescore: bool = True,
+        explain: bool = False,
+    ) -> Answer:
+        """Answer a question with up to ``k`` verbatim passages from this library.
+
+        Args:
+            explain: attach to each passage the evidence it was chosen on (ranks and scores of
+                both retrievers, the fused score, the matched sentence); see ``index.explain``.
+        """
         question = clean_text(question or "")
         if not question:
             raise BadInput("Ask a question: the text was empty.")
@@ -610,7 +628,8 @@ class Library:
         encode = engine.encoder.encode_documents if rescore else None
         scored = score_sentences(question, query_vector, candidates, engine.article_view, encode,
                                  idf=current.lexical.idf)
-        return build_answer(question, scored, k, encode=encode)
+        answer = build_answer(question, scored, k, encode=encode)
+        return explain_answer(answer, scored, candidates) if explain else answer
 
     def list(self) -> list[ArticleInfo]:
         return [
@@ -640,9 +659,34 @@ class Library:
     def count(self) -> int:
         return len(self.engine.store.article_listing(self.name))
 
+    def preview_source(
+        self, source: str, title: str | None = None, *, allow_files: bool = False
+    ) -> Preview:
+        """Fetch and extract a source as :meth:`add_source` would, and store nothing.
+
+        Add the previewed article with ``add_document(preview.document, ...)``: that stores
+        exactly what was shown, without fetching again.
+
+        Raises:
+            BadInput, FetchError: as ``add_source`` would, before anything is shown.
+        """
+        document = load_source(source, title, self.engine.fetch_policy, allow_files=allow_files)
+        return self.preview_document(document)
+
+    def preview_document(self, document: Document) -> Preview:
+        """The preview of a document, refusing what ``add_document`` would refuse."""
+        text = self._checked_text(document, 1, 1)
+        existing = self.engine.store.find_duplicate(self.name, content_hash(text), document.url)
+        return make_preview(document, existing.article_id if existing is not None else None)
+
+    def audit(self, limit: int = 50) -> list[audit.AuditEntry]:
+        """The latest adds and removals in this library, newest first."""
+        return audit.entries(self.engine.store.conn(), self.name, limit)
+
     # -- changing ------------------------------------------------------------------------------
 
-    def remove(self, article_id: str) -> ArticleInfo:
+    def remove(self, article_id: str, removed_by: str | None = None) -> ArticleInfo:
+        """Remove an article; the removal is recorded in the audit trail with ``removed_by``."""
         info = self.get(str(article_id).strip())
         engine = self.engine
         with engine.write_lock(self.name):
@@ -651,10 +695,19 @@ class Library:
                 raise NotFound(f"No article with id {article_id!r} in this library.")
             with engine.store.write() as db:
                 engine.store.delete_article(db, stored.id)
+                audit.record(
+                    db,
+                    audit.REMOVE,
+                    self.name,
+                    stored.article_id,
+                    stored.title,
+                    _field(removed_by),
+                    utc_now(),
+                )
                 engine.store.bump_generation(db, self.name)
             engine.forget_article(stored.id)
             engine._reindex_locked(self.name, expected_bumps=1)
-        log.info("library %s: removed %s", self.name, info.article_id)
+        log.info("library %s: %s removed %s", self.name, removed_by or "someone", info.article_id)
         return info
 
     def rebuild(self, progress: Progress | None = None) -> int:

@@ -54,6 +54,48 @@ class AddResult:
 
 
 @dataclass(frozen=True)
+class Explanation:
+    """Why a passage was quoted: the evidence of both retrievers and of sentence re-scoring.
+
+    Ranks count from 1 in each ranking (None when that retriever did not return the chunk);
+    ``sentence == article_text[sentence_start:sentence_end]`` is the sentence the quote was
+    built around. Kept so a moderator can see why the bot chose a passage without searching again.
+    """
+
+    dense_rank: int | None
+    dense_score: float | None
+    lexical_rank: int | None
+    lexical_score: float | None
+    fused_rank: int
+    fused_score: float
+    sentence: str
+    sentence_start: int
+    sentence_end: int
+    sentence_score: float
+    sentence_dense: float | None
+    sentence_lexical: float
+
+    def to_json(self) -> dict:
+        def num(value: float | None) -> float | None:
+            return None if value is None else round(float(value), 6)
+
+        return {
+            "dense_rank": self.dense_rank,
+            "dense_score": num(self.dense_score),
+            "lexical_rank": self.lexical_rank,
+            "lexical_score": num(self.lexical_score),
+            "fused_rank": self.fused_rank,
+            "fused_score": num(self.fused_score),
+            "sentence": self.sentence,
+            "sentence_start": self.sentence_start,
+            "sentence_end": self.sentence_end,
+            "sentence_score": num(self.sentence_score),
+            "sentence_dense": num(self.sentence_dense),
+            "sentence_lexical": num(self.sentence_lexical),
+        }
+
+
+@dataclass(frozen=True)
 class Passage:
     """A verbatim quote: ``text == article_text[start:end]``; answer offsets are article offsets."""
 
@@ -69,6 +111,8 @@ class Passage:
     published: str | None = None
     added_by: str | None = None
     added_at: str | None = None
+    # Set only when the question was asked with ``explain=True`` (``ask --explain``).
+    explain: Explanation | None = None
 
     @property
     def answer_text(self) -> str | None:
@@ -77,7 +121,7 @@ class Passage:
         return self.text[self.answer_start - self.start : self.answer_end - self.start]
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "article_id": self.article_id,
             "title": self.title,
             "url": self.url,
@@ -88,6 +132,9 @@ class Passage:
             "answer_start": self.answer_start,
             "answer_end": self.answer_end,
         }
+        if self.explain is not None:  # optional field: only when asked for
+            out["explain"] = self.explain.to_json()
+        return out
 
 
 @dataclass(frozen=True)

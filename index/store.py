@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .audit import SCHEMA as AUDIT_SCHEMA
 from .errors import Busy, StorageError
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_library ON chunks (library, id);
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks (article);
-"""
+""" + AUDIT_SCHEMA
 
 
 def encode_spans(spans: list[tuple[int, int]]) -> bytes:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,3 +60,28 @@ def make_engine(tmp_path, encoder):
     yield build
     for engine in engines:
         engine.close()
+
+
+@pytest.fixture
+async def start_world(encoder, tmp_path) -> AsyncIterator:
+    """``await start_world(**env)`` runs a loopback Discord world (tests/discord_world.py);
+    it is stopped, and every request it saw checked, after the test."""
+    from discord_world import world_running
+
+    async with contextlib.AsyncExitStack() as stack:
+        count = 0
+
+        async def start(**kwargs: Any):
+            nonlocal count
+            count += 1
+            return await stack.enter_async_context(
+                world_running(encoder, tmp_path / f"home{count}", **kwargs)
+            )
+
+        yield start
+
+
+@pytest.fixture
+async def world(start_world):
+    """A running loopback Discord world with the default settings."""
+    return await start_world()

@@ -41,8 +41,9 @@ class Reply:
             self.content = render.nothing_found_message(answer)
             return
         self.embed = render.answer_embed(answer, 0)
-        if len(answer.passages) > render.PASSAGES_PER_PAGE:  # buttons only when there is more
-            self.view = PassagePager(library, answer, owner_id, has_more=True)
+        # "Why?" always; paging buttons only when there is more.
+        more = len(answer.passages) > render.PASSAGES_PER_PAGE
+        self.view = PassagePager(library, answer, owner_id, has_more=more)
 
     def kwargs(self) -> dict:
         sent: dict = {"allowed_mentions": NONE}
@@ -65,7 +66,8 @@ class Ask(commands.Cog):
     async def answer(self, library: Library, question: str, owner_id: int) -> Reply:
         """Ask the library in a worker thread and build the reply."""
         k = PassagePager.k_for(0)
-        answer = await asyncio.to_thread(library.ask, question, k)
+        # With its evidence kept, so "Why?" needs no second search.
+        answer = await asyncio.to_thread(library.ask, question, k, explain=True)
         return Reply(library, answer, owner_id)
 
     @app_commands.command(name="ask")

@@ -1,4 +1,4 @@
-"""The guild's library: ``/add``, ``/articles``, ``/remove`` and ``/rebuild``."""
+"""The guild's library: ``/add``, ``/articles``, ``/remove``, ``/rebuild`` and ``/audit``."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from index import ArticleInfo, BadInput
+from index import AddResult, ArticleInfo, BadInput, Document, Library
 
 from .. import discord_render as render
 from ..discord_checks import Cooldown, can_manage_guild, guild_id_of, moderators_only
-from ..discord_views import ArticlePager
+from ..discord_views import VIEW_TIMEOUT, ArticlePager, PreviewView
 
 if TYPE_CHECKING:
     from ..discord_bot import ArticleBot
@@ -112,6 +112,8 @@ class LibraryCog(commands.Cog, name="Library"):
     def __init__(self, bot: ArticleBot) -> None:
         self.bot = bot
         self.add_cooldown = Cooldown(bot.settings.add_cooldown)
+        # Seconds an /add url: preview waits for Add or Cancel (Discord keeps buttons 15 min).
+        self.preview_timeout = VIEW_TIMEOUT
 
     # -- /add ----------------------------------------------------------------------------------
 
@@ -152,6 +154,30 @@ class LibraryCog(commands.Cog, name="Library"):
         if file is not None:
             self._check_file(file)
         self.add_cooldown.check(interaction.user.id)
+        await self._check_quota(library)
+        if url is not None:
+            await self._preview(interaction, library, url.strip(), title)
+            return
+        await interaction.response.defer(thinking=True)
+        started = time.perf_counter()
+        added_by = interaction.user.name
+        if text is not None:
+            result = await asyncio.to_thread(library.add_text, text, title, None, None, added_by)
+        else:
+            assert file is not None
+            try:
+                data = await file.read()
+            except discord.HTTPException as err:
+                raise BadInput("I couldn't download that file from Discord; try again.") from err
+            result = await asyncio.to_thread(library.add_file, data, file.filename, title, added_by)
+        seconds = time.perf_counter() - started
+        self._log_added(interaction, result)
+        await interaction.followup.send(
+            render.added_message(result, seconds), allowed_mentions=NONE
+        )
+
+    async def _check_quota(self, library: Library) -> None:
+        """Refuse an add when the server's library is full (articles or bytes of text)."""
         cap = self.bot.settings.max_articles_per_guild
         byte_cap = self.bot.settings.max_library_bytes
         articles, stored_bytes = await asyncio.to_thread(library.usage)
@@ -164,21 +190,9 @@ class LibraryCog(commands.Cog, name="Library"):
                 f"This server's library is full ({byte_cap // 1_000_000} MB of text); "
                 "remove some articles with /remove first."
             )
-        await interaction.response.defer(thinking=True)
-        started = time.perf_counter()
-        added_by = interaction.user.name
-        if url is not None:
-            result = await asyncio.to_thread(library.add_source, url.strip(), title, added_by)
-        elif text is not None:
-            result = await asyncio.to_thread(library.add_text, text, title, None, None, added_by)
-        else:
-            assert file is not None
-            try:
-                data = await file.read()
-            except discord.HTTPException as err:
-                raise BadInput("I couldn't download that file from Discord; try again.") from err
-            result = await asyncio.to_thread(library.add_file, data, file.filename, title, added_by)
-        seconds = time.perf_counter() - started
+
+    @staticmethod
+    def _log_added(interaction: discord.Interaction, result: AddResult) -> None:
         log.info(
             "guild %s: user %s (%s) added %s %r (%d chunks, duplicate=%s)",
             interaction.guild_id,
@@ -189,9 +203,42 @@ class LibraryCog(commands.Cog, name="Library"):
             result.chunks,
             result.duplicate,
         )
-        await interaction.followup.send(
-            render.added_message(result, seconds), allowed_mentions=NONE
+
+    async def _preview(
+        self, interaction: discord.Interaction, library: Library, url: str, title: str | None
+    ) -> None:
+        """``/add url:``: fetch and show a private preview with Add / Cancel; store nothing yet.
+
+        Private because it is a moderator's working step (a paywalled or wrong page is not news
+        for the channel) and only that moderator may press its buttons; the add itself is then
+        announced publicly, like any other /add.
+        """
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        preview = await asyncio.to_thread(library.preview_source, url, title)
+
+        async def add() -> AddResult:
+            return await self._add_previewed(interaction, library, preview.document)
+
+        view = PreviewView(preview, interaction.user.id, add, timeout=self.preview_timeout)
+        view.message = await interaction.followup.send(
+            render.PREVIEW_CONTENT,
+            embed=render.preview_embed(preview),
+            view=view,
+            ephemeral=True,
+            wait=True,
+            allowed_mentions=NONE,
         )
+
+    async def _add_previewed(
+        self, interaction: discord.Interaction, library: Library, document: Document
+    ) -> AddResult:
+        """Store exactly the previewed document (no second fetch), quota checked again."""
+        await self._check_quota(library)
+        result = await asyncio.to_thread(
+            library.add_document, document, added_by=interaction.user.name
+        )
+        self._log_added(interaction, result)
+        return result
 
     # -- /articles -----------------------------------------------------------------------------
 
@@ -225,7 +272,7 @@ class LibraryCog(commands.Cog, name="Library"):
         """Remove an article from this server's library (needs Manage Server)."""
         library = self.bot.library_for(guild_id_of(interaction))
         await interaction.response.defer(thinking=True)
-        info = await asyncio.to_thread(library.remove, article_id.strip())
+        info = await asyncio.to_thread(library.remove, article_id.strip(), interaction.user.name)
         log.info(
             "guild %s: user %s (%s) removed %s %r",
             interaction.guild_id,
@@ -245,6 +292,18 @@ class LibraryCog(commands.Cog, name="Library"):
         library = self.bot.library_for(interaction.guild_id)
         articles = await asyncio.to_thread(library.list)
         return matching_choices(articles, current)
+
+    # -- /audit --------------------------------------------------------------------------------
+
+    @app_commands.command(name="audit")
+    @moderators_only()
+    async def audit(self, interaction: discord.Interaction) -> None:
+        """Who added or removed which article, and when (needs Manage Server)."""
+        library = self.bot.library_for(guild_id_of(interaction))
+        entries = await asyncio.to_thread(library.audit, render.AUDIT_SHOWN)
+        await interaction.response.send_message(
+            embed=render.audit_embed(entries), ephemeral=True, allowed_mentions=NONE
+        )
 
     # -- /rebuild ------------------------------------------------------------------------------
 

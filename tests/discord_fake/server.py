@@ -2028,10 +2028,12 @@ class FakeDiscord:
                 handle.callback_type == 5
                 and original is not None
                 and original.loading
+                and not original.deleted
                 and not handle.loading_replaced
             ):
                 # Discord: the first followup after a "thinking" defer replaces the
-                # placeholder, keeping the defer's ephemerality.
+                # placeholder, keeping the defer's ephemerality. Once the placeholder was
+                # deleted, a followup is a new message with its own flags.
                 handle.loading_replaced = True
                 msg = self._edit_message(original, {**body, "flags": None}, req.files)
                 await self._echo("MESSAGE_UPDATE", msg)
