@@ -31,6 +31,7 @@ from discord_world import (
     embed_size,
     make_settings,
 )
+from sample_articles import QUAKE, QUAKE_QUESTION, QUAKE_TITLE
 
 from bot import discord_render as render
 from bot.discord_app import BAD_TOKEN, NO_TOKEN
@@ -41,14 +42,7 @@ log = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parent.parent
 
-QUAKE_TITLE = "Earthquake kills 25 in Hatay"
-QUAKE = (
-    "A magnitude 6.4 earthquake struck the southern province of Hatay early on Monday, "
-    "collapsing dozens of buildings. Twenty-five people were killed and more than 300 were "
-    "injured, the national disaster agency said. Rescue teams worked through the night to reach "
-    "survivors trapped under the rubble. The quake was felt as far away as Cyprus and Lebanon."
-)
-QUESTION = "How many people were killed in the earthquake?"
+QUESTION = QUAKE_QUESTION
 FLOOD_TITLE = "River floods the old town"
 FLOOD = (
     "# River floods the old town\n\n"
