@@ -76,8 +76,7 @@ class PassagePager(OwnedView):
     ) -> None:
         super().__init__(
             owner_id,
-            "Only the person who asked can page through these passages; "
-            "ask your own question with /ask.",
+            "Only the person who asked can use these buttons; ask your own question with /ask.",
             timeout,
         )
         self.library = library

@@ -80,7 +80,7 @@ async def test_why_is_private_to_the_asker_and_reads_the_kept_evidence(world: Wo
         assert f"Matched sentence (score {why_this.sentence_score:.3f}" in value
         assert render.escape(why_this.sentence)[:60] in value
     assert world.fake.message(reply.id).embeds == reply.embeds, "the answer is unchanged"
-    log.info("why transcript:\n%s", world.fake.transcript(last=8, max_body=700))
+    log.info("why transcript:\n%s", world.fake.transcript(max_body=1500))
 
     # The explanation follows the page shown (the article is back, so there is a second page).
     back = [r for r in LIBRARY if r["title"] == expected.passages[0].title]
@@ -151,7 +151,7 @@ async def test_preview_then_add_stores_exactly_the_previewed_page(start_world) -
     assert stored.text.startswith(FULL_TITLE + "\nVALLEY CITY, May 14\n" + FULL_PARAGRAPHS[0])
     (entry,) = world.library(world.a).audit()
     assert (entry.action, entry.article_id, entry.who) == ("add", info.article_id, "mod")
-    log.info("preview transcript:\n%s", world.fake.transcript(last=12, max_body=900))
+    log.info("preview transcript:\n%s", world.fake.transcript(max_body=1500))
 
 
 @pytest.mark.slow
@@ -240,7 +240,7 @@ async def test_articles_show_the_adder_and_removals_are_audited(world: World) ->
     assert lines[0].endswith(f"· **removed** `{article_id}` {LIBRARY[2]['title']} · by mod")
     assert lines[1].endswith(f"{LIBRARY[3]['title']} · by seed")
     assert lines[2].endswith(f"· **added** `{article_id}` {LIBRARY[2]['title']} · by mod")
-    log.info("audit transcript:\n%s", world.fake.transcript(last=10, max_body=700))
+    log.info("audit transcript:\n%s", world.fake.transcript(max_body=1500))
 
     member = await world.slash(world.a, world.alice, "audit", bypass_default_permissions=True)
     refused = await member.wait_response(STEP)
