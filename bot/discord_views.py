@@ -110,7 +110,13 @@ class PassagePager(OwnedView):
         page = self.page + 1
         k = self.k_for(page, self.per_page)
         if len(self.answer.passages) < k:
-            self.answer = await asyncio.to_thread(self.library.ask, self.answer.question, k)
+            self.answer = await asyncio.to_thread(
+                self.library.ask,
+                self.answer.question,
+                k,
+                since=self.answer.since,
+                before=self.answer.before,
+            )
         shown_until = (page + 1) * self.per_page
         if len(self.answer.passages) <= page * self.per_page:
             self.has_more = False

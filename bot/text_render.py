@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from index.dates import format_day
+from index.dates import format_day, window_sentence
 from index.figures import figure_line, outlet, summary
 from index.models import AddResult, Answer, ArticleInfo, Passage
 
@@ -74,15 +74,7 @@ def also_reported(passage: Passage, escape=lambda text: text) -> str:
 
 def window_line(answer: Answer) -> str:
     """The dates the answer was restricted to, or what the question's words did."""
-    parts = []
-    if answer.since:
-        parts.append(f"from {format_day(answer.since)}")
-    if answer.before:
-        parts.append(f"before {format_day(answer.before)}")
-    out = f"Only articles dated {' and '.join(parts)}." if parts else ""
-    if answer.recency:
-        out = f"{out} {answer.recency}".strip()
-    return out
+    return window_sentence(answer.since, answer.before, answer.recency)
 
 
 def group_note(info: ArticleInfo) -> str:

@@ -128,12 +128,24 @@ class Window:
         return None
 
     def describe(self) -> str:
-        parts = []
-        if self.since is not None:
-            parts.append(f"from {format_day(self.since.isoformat())}")
-        if self.before is not None:
-            parts.append(f"before {format_day(self.before.isoformat())}")
-        return " and ".join(parts)
+        return describe_days(iso(self.since), iso(self.before))
+
+
+def describe_days(since: str | None, before: str | None) -> str:
+    """ "from 1 Jan 2020 and before 1 Feb 2020" for ISO days (either may be None)."""
+    parts = []
+    if since:
+        parts.append(f"from {format_day(since)}")
+    if before:
+        parts.append(f"before {format_day(before)}")
+    return " and ".join(parts)
+
+
+def window_sentence(since: str | None, before: str | None, recency: str | None) -> str:
+    """What a reader is told about the dates an answer was limited to; "" when none."""
+    limited = describe_days(since, before)
+    note = f"Only articles dated {limited}." if limited else ""
+    return f"{note} {recency or ''}".strip()
 
 
 # Recency rules, read from the question's words (first match wins). Why each makes sense for

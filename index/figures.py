@@ -12,11 +12,12 @@ Pure functions, no I/O.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .chunking import split_sentences
 from .models import Passage
 from .numbers import NUMBER_WORDS, words_to_number
+from .spans import question_type
 
 # "how many", "how much", "what number / percentage / share / proportion / amount of".
 _COUNT_QUESTION = re.compile(
@@ -31,8 +32,6 @@ FIGURE_MARGIN = 0.15
 # rank just below the first few.
 FIGURE_PASSAGES = 8
 
-_DIGITS = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?")
-_WORD_RUN = re.compile(r"[A-Za-z]+(?:[\s-]+[A-Za-z]+)*")
 _SCALE = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
 # Words after a number that make it an estimate ("two dozen", "tens of thousands") or a part
 # of a group rather than its size ("one of the wounded died"): not a figure to compare.
@@ -47,7 +46,6 @@ _NOT_A_COUNT = {
     "millions",
     "of",
 }
-_PERCENT = re.compile(r"^\s*(%|percent\b|per\s+cent\b)", re.IGNORECASE)
 
 
 def asks_for_a_figure(question: str) -> bool:
@@ -68,64 +66,81 @@ class Value:
         return (self.number, self.percent)
 
 
-def _next_word(text: str, pos: int) -> str:
-    match = re.match(r"[\s-]*([A-Za-z]+)", text[pos:])
-    return match.group(1).lower() if match else ""
+_TOKEN = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[A-Za-z]+|%")
+
+
+def all_figures(text: str) -> list[Value]:
+    """Every figure in ``text``, in order: digits ("25", "1,200", "3.5 million", "12%") or a
+    run of number words ("Twenty-five", "two hundred and ten").
+
+    Not figures: estimates ("two dozen", "dozens", "hundreds of"), part of a group ("one of the
+    wounded"), and digits inside a name or code ("COVID-19", "A320").
+    """
+    tokens = [(m.group(0), m.group(0).lower(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    out: list[Value] = []
+    i = 0
+    while i < len(tokens):
+        raw, low, start, end = tokens[i]
+        j = i + 1
+        if raw[0].isdigit():
+            glued = start > 0 and (text[start - 1].isalnum() or text[start - 1] in "-_.")
+            if glued:
+                i = j
+                continue
+            number = float(raw.replace(",", ""))
+            if j < len(tokens) and tokens[j][1] in _SCALE:
+                number *= _SCALE[tokens[j][1]]
+                end = tokens[j][3]
+                j += 1
+        elif low in NUMBER_WORDS and low not in _SCALE:
+            while j < len(tokens) and (
+                tokens[j][1] in NUMBER_WORDS
+                or (
+                    tokens[j][1] == "and"
+                    and j + 1 < len(tokens)
+                    and tokens[j + 1][1] in NUMBER_WORDS
+                )
+            ):
+                j += 1
+            value = words_to_number([t[1] for t in tokens[i:j]])
+            if value is None:
+                i = j
+                continue
+            number, end = float(value), tokens[j - 1][3]
+        else:
+            i = j
+            continue
+        following = tokens[j][1] if j < len(tokens) else ""
+        if following in _NOT_A_COUNT:
+            i = j
+            continue
+        percent = following in {"%", "percent"} or (
+            following == "per" and j + 1 < len(tokens) and tokens[j + 1][1] == "cent"
+        )
+        out.append(Value(number, percent, start, end))
+        i = j
+    return out
 
 
 def read_figure(text: str, after: str = "") -> Value | None:
-    """The first figure in ``text`` (an answer span), in digits or words, else None.
+    """The first figure in ``text`` (an answer span), else None (see :func:`all_figures`).
 
-    "25", "1,200", "3.5 million", "Twenty-five", "twenty five", "12%" are figures; "two dozen",
-    "dozens", "hundreds of" are not. ``after`` is the text that follows the span: a span may
-    end before the word that makes its number an estimate ("[Two] dozen").
+    ``after`` is the text that follows the span: a span may end before the word that makes its
+    number an estimate ("[Two] dozen").
     """
-    if after:
-        value = read_figure(text + after)
-        return value if value is not None and value.start < len(text) else None
-    found: list[Value] = []
-    for match in _DIGITS.finditer(text):
-        number = float(match.group(1).replace(",", "") + (match.group(2) or ""))
-        end = match.end()
-        following = _next_word(text, end)
-        if following in _NOT_A_COUNT:
-            continue
-        if following in _SCALE:
-            number *= _SCALE[following]
-            end = text.lower().index(following, end) + len(following)
-        percent = bool(_PERCENT.match(text[end:]))
-        found.append(Value(number, percent, match.start(), end))
-        break
-    for match in _WORD_RUN.finditer(text):
-        words = [w.lower() for w in re.split(r"[\s-]+", match.group(0))]
-        # The longest run of number words inside the match ("killed twenty five people").
-        first = next((i for i, w in enumerate(words) if w in NUMBER_WORDS), None)
-        if first is None:
-            continue
-        last = first
-        while last + 1 < len(words) and (
-            words[last + 1] in NUMBER_WORDS or words[last + 1] == "and"
-        ):
-            last += 1
-        while words[last] == "and":
-            last -= 1
-        after = words[last + 1] if last + 1 < len(words) else _next_word(text, match.end())
-        if after in _NOT_A_COUNT or words[first] in _SCALE:
-            continue
-        value = words_to_number(words[first : last + 1])
-        if value is None:
-            continue
-        start, end = _word_offsets(text, match.start(), words, first, last)
-        percent = bool(_PERCENT.match(text[end:]))
-        found.append(Value(float(value), percent, start, end))
-        break
-    return min(found, key=lambda v: v.start) if found else None
+    for value in all_figures(text + after):
+        return value if value.start < len(text) else None
+    return None
 
 
-def _word_offsets(text: str, base: int, words: list[str], first: int, last: int) -> tuple[int, int]:
-    """Character offsets of ``words[first..last]`` of the run starting at ``base``."""
-    spans = [(m.start() + base, m.end() + base) for m in re.finditer(r"[A-Za-z]+", text[base:])]
-    return spans[first][0], spans[last][1]
+def counts(text: str, value: Value, noun: str) -> bool:
+    """Whether the figure counts ``noun``: the noun follows within two words ("25 fighters",
+    "Twenty-five more people", "26 Iraqi fighters")."""
+    words = re.findall(r"[A-Za-z]+", text[value.end : value.end + 60])[:3]
+    stem = noun.lower()[:5]
+    return any(
+        w.lower() == noun.lower() or (len(stem) >= 4 and w.lower().startswith(stem)) for w in words
+    )
 
 
 @dataclass(frozen=True)
@@ -161,6 +176,22 @@ class Figure:
         shown = f"{number:,.2f}".rstrip("0").rstrip(".")
         return shown + ("%" if self.percent else "")
 
+    def sentence(self) -> Passage:
+        """The sentence holding the figure as a quote, with the figure as its answer span."""
+        return Passage(
+            self.article_id,
+            self.title,
+            self.url,
+            self.quote,
+            self.quote_start,
+            self.quote_end,
+            0.0,
+            answer_start=self.start,
+            answer_end=self.end,
+            published=self.published if not self.date_is_added else None,
+            source=self.source,
+        )
+
     def to_json(self) -> dict:
         return {
             "value": self.value,
@@ -179,19 +210,27 @@ class Figure:
         }
 
 
-def passage_figure(passage: Passage) -> Figure | None:
-    """The figure in a passage's marked answer span, with the sentence that holds it."""
-    if passage.answer_start is None or passage.answer_end is None:
+def passage_figure(passage: Passage, noun: str | None = None) -> Figure | None:
+    """The figure a passage gives for the question, with the sentence that holds it.
+
+    The engine's answer span is read first. When the question counts a noun ("how many
+    fighters") and the span's figure does not count it ("a magnitude [6.4] earthquake") while
+    another figure of the passage does ("Twenty-five people were killed"), that one is taken:
+    the passage's best sentence is not always the one with the count.
+    """
+    text = passage.text
+    value = None
+    if passage.answer_start is not None and passage.answer_end is not None:
+        a, b = passage.answer_start - passage.start, passage.answer_end - passage.start
+        found = read_figure(text[a:b], text[b : b + 40])
+        value = replace(found, start=found.start + a, end=found.end + a) if found else None
+    if noun and (value is None or not counts(text, value, noun)):
+        counting = [v for v in all_figures(text) if counts(text, v, noun)]
+        if counting:
+            value = counting[0]
+    if value is None or (passage.answer_start is None and not (noun and counts(text, value, noun))):
         return None
-    span_text = passage.text[
-        passage.answer_start - passage.start : passage.answer_end - passage.start
-    ]
-    following = passage.text[passage.answer_end - passage.start :][:40]
-    value = read_figure(span_text, following)
-    if value is None or value.end > len(span_text) + len(following):
-        return None
-    start = passage.answer_start + value.start
-    end = passage.answer_start + value.end
+    start, end = passage.start + value.start, passage.start + value.end
     quote_start, quote_end = passage.start, passage.end
     for s, e in split_sentences(passage.text):
         if passage.start + s <= start and end <= passage.start + e:
@@ -226,11 +265,12 @@ def compare(question: str, passages: list[Passage]) -> tuple[list[Figure], int |
     if not passages or not asks_for_a_figure(question):
         return [], None
     best_score = passages[0].score
+    noun = question_type(question).focus
     by_article: dict[str, Figure] = {}
     for passage in passages:
         if passage.article_id in by_article or passage.score < best_score - FIGURE_MARGIN:
             continue
-        figure = passage_figure(passage)
+        figure = passage_figure(passage, noun)
         if figure is not None:
             by_article[passage.article_id] = figure
     figures = list(by_article.values())

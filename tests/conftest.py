@@ -57,3 +57,30 @@ def make_engine(tmp_path, encoder):
     yield build
     for engine in engines:
         engine.close()
+
+
+@pytest.fixture
+async def start_world(encoder, tmp_path):
+    """``await start_world(**env)`` runs a loopback Discord world (tests/discord_world.py); it is
+    stopped, and its wire rules checked, after the test."""
+    import contextlib
+
+    from discord_world import world_running
+
+    async with contextlib.AsyncExitStack() as stack:
+        count = 0
+
+        async def start(**kwargs):
+            nonlocal count
+            count += 1
+            return await stack.enter_async_context(
+                world_running(encoder, tmp_path / f"home{count}", **kwargs)
+            )
+
+        yield start
+
+
+@pytest.fixture
+async def world(start_world):
+    """One running world with the default settings."""
+    return await start_world()

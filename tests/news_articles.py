@@ -94,3 +94,29 @@ STRIKES = [STRIKES_BI, STRIKES_REUTERS, STRIKES_ESTIMATE]
 WIRES = [WIRE_AP, WIRE_GUARDIAN, WIRE_ABC]
 TOLL_QUESTION = "How many fighters were killed in the US strikes?"
 FIRES_QUESTION = "How many residents of Eden were told to leave?"
+QUAKE_AFP = {
+    "article_id": "afp-quake",
+    "title": "Earthquake in Hatay kills 25",
+    "source": "AFP",
+    "published": "2023-02-20",
+    "url": "https://www.afp.com/en/news/hatay-quake",
+    "text": (
+        "A magnitude 6.4 earthquake struck the southern province of Hatay on Monday evening, "
+        "two weeks after the disaster that devastated the region. Twenty-five people were "
+        "killed and hundreds were injured, the disaster agency AFAD said."
+    ),
+}
+QUAKE_BBC = {
+    "article_id": "bbc-quake",
+    "title": "New Turkey quake: deaths in Hatay",
+    "source": "BBC News",
+    "published": "2023-02-21",
+    "url": "https://www.bbc.com/news/world-europe-hatay",
+    "text": (
+        "Rescuers in Hatay searched collapsed buildings on Tuesday after a new magnitude 6.4 "
+        "earthquake. The quake killed 25 people, Turkey's interior minister said, and more "
+        "buildings that were damaged two weeks ago fell down."
+    ),
+}
+QUAKES = [QUAKE_AFP, QUAKE_BBC]
+QUAKE_QUESTION = "How many people were killed by the earthquake in Hatay?"

@@ -5,13 +5,13 @@ from __future__ import annotations
 import functools
 import http.server
 import json
-import os
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
 import pytest
+from cli_run import run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_QUESTIONS = {
@@ -31,26 +31,6 @@ from their homes by the fire brigade overnight.</p>
 engineers would inspect it again on Thursday morning.</p>
 <p>Trains between the two cities were cancelled, and the regional airport closed its only
 runway for most of the day.</p></article><footer>Copyright Valley News</footer></body></html>"""
-
-
-def run_cli(home: Path, *args: str, stdin: str | None = None, env: dict | None = None):
-    full_env = {
-        **os.environ,
-        "ARTICLEBOT_HOME": str(home),
-        "HF_HUB_OFFLINE": "1",
-        "ARTICLEBOT_ALLOW_PRIVATE_URLS": "1",
-        **(env or {}),
-    }
-    full_env.pop("DISCORD_TOKEN", None)
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=full_env,
-        cwd=home.parent,
-        timeout=300,
-    )
 
 
 @pytest.fixture(scope="module")

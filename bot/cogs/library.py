@@ -180,7 +180,7 @@ class LibraryCog(commands.Cog, name="Library"):
             result = await asyncio.to_thread(library.add_file, data, file.filename, title, added_by)
         seconds = time.perf_counter() - started
         log.info(
-            "guild %s: user %s (%s) added %s %r (%d chunks, duplicate=%s)",
+            "guild %s: user %s (%s) added %s %r (%d chunks, duplicate=%s, near_duplicate_of=%s)",
             interaction.guild_id,
             interaction.user.name,
             interaction.user.id,
@@ -188,6 +188,7 @@ class LibraryCog(commands.Cog, name="Library"):
             result.title,
             result.chunks,
             result.duplicate,
+            result.near_duplicate_of,
         )
         await interaction.followup.send(
             render.added_message(result, seconds), allowed_mentions=NONE
