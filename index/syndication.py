@@ -7,7 +7,9 @@ locality-sensitive hashing (bands of the signature, looked up in an SQLite index
 the same in a library of ten articles or of a hundred thousand.
 
 A story number is a plain label, not a reference: removing the article that started a story
-leaves the other copies grouped. Answers quote one copy per story and name the others ("also
+leaves the other copies grouped. (SQLite gives a new article the highest row id plus one, and the
+copies were added after the first article, so a story's number is never given to a new article
+while any of its copies remains.) Answers quote one copy per story and name the others ("also
 reported by"); listings show the group.
 """
 
@@ -43,14 +45,14 @@ CREATE TABLE IF NOT EXISTS stories (
 );
 CREATE INDEX IF NOT EXISTS stories_story ON stories (library, story);
 CREATE TABLE IF NOT EXISTS story_bands (
-    library TEXT NOT NULL,
-    band INTEGER NOT NULL,
     bucket INTEGER NOT NULL,
-    article INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE
-);
-CREATE INDEX IF NOT EXISTS story_bands_bucket ON story_bands (library, band, bucket);
-CREATE INDEX IF NOT EXISTS story_bands_article ON story_bands (article);
+    article INTEGER NOT NULL,
+    PRIMARY KEY (bucket, article)
+) WITHOUT ROWID;
 """
+# story_bands has no foreign key on purpose: an index on ``article`` (which a cascade needs) would
+# double its size. A removed article's buckets stay behind; they only ever add a candidate that
+# the comparison with the signatures in ``stories`` (which cascade) then drops.
 
 
 @dataclass(frozen=True)
@@ -81,13 +83,20 @@ class NearDuplicate:
     similarity: float
 
 
-def band_keys(sig: np.ndarray) -> list[tuple[int, int]]:
-    """``(band, bucket)`` pairs of a signature; buckets are signed 63-bit ints for SQLite."""
+def compact(sig: np.ndarray) -> np.ndarray:
+    """The signature as stored: the low 32 bits of each MinHash value (half the bytes; two
+    different shingles agree on them once in four billion, which no estimate notices)."""
+    return (sig & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+
+
+def band_keys(library: str, sig: np.ndarray) -> list[int]:
+    """One bucket per band of the signature, unique to the library and the band (signed 63-bit
+    ints for SQLite): two articles share a bucket when they agree on a whole band."""
     keys = []
     for band in range(BANDS):
         part = sig[band * ROWS : (band + 1) * ROWS].tobytes()
-        digest = int.from_bytes(hashlib.blake2b(part, digest_size=8).digest(), "little") >> 1
-        keys.append((band, digest))
+        digest = hashlib.blake2b(f"{library}\0{band}\0".encode() + part, digest_size=8).digest()
+        keys.append(int.from_bytes(digest, "little") >> 1)
     return keys
 
 
@@ -110,18 +119,17 @@ def record(
             (row, library, row),
         )
         return None
-    sig = signature(text)
-    keys = band_keys(sig)
+    sig = compact(signature(text))
+    keys = band_keys(library, sig)
     found = _nearest(db, library, row, sig, keys)
     story = found[1] if found else row
     db.execute(
         "INSERT OR REPLACE INTO stories (article, library, story, signature) VALUES (?,?,?,?)",
         (row, library, story, sig.tobytes()),
     )
-    db.execute("DELETE FROM story_bands WHERE article=?", (row,))
     db.executemany(
-        "INSERT INTO story_bands (library, band, bucket, article) VALUES (?,?,?,?)",
-        [(library, band, bucket, row) for band, bucket in keys],
+        "INSERT OR IGNORE INTO story_bands (bucket, article) VALUES (?,?)",
+        [(bucket, row) for bucket in keys],
     )
     if found is None:
         return None
@@ -132,31 +140,27 @@ def record(
 
 
 def _nearest(
-    db: sqlite3.Connection,
-    library: str,
-    row: int,
-    sig: np.ndarray,
-    keys: list[tuple[int, int]],
+    db: sqlite3.Connection, library: str, row: int, sig: np.ndarray, keys: list[int]
 ) -> tuple[int, int, float] | None:
-    """``(row, story, similarity)`` of the most similar stored near duplicate, if any."""
+    """``(row, story, similarity)`` of the library's most similar near duplicate, if any.
+
+    A candidate is checked against the library too: a bucket left behind by a removed article
+    may name a row id that SQLite has since given to another library's article.
+    """
     candidates: set[int] = set()
-    for band, bucket in keys:
-        candidates.update(
-            r[0]
-            for r in db.execute(
-                "SELECT article FROM story_bands WHERE library=? AND band=? AND bucket=?",
-                (library, band, bucket),
-            )
-        )
+    marks = ",".join("?" * len(keys))
+    candidates.update(
+        r[0] for r in db.execute(f"SELECT article FROM story_bands WHERE bucket IN ({marks})", keys)
+    )
     candidates.discard(row)
     best: tuple[int, int, float] | None = None
     for other in sorted(candidates):
         found = db.execute(
-            "SELECT story, signature FROM stories WHERE article=?", (other,)
+            "SELECT story, signature FROM stories WHERE article=? AND library=?", (other, library)
         ).fetchone()
         if found is None or found[1] is None:
             continue
-        score = similarity(sig, np.frombuffer(found[1], dtype=np.uint64))
+        score = similarity(sig, np.frombuffer(found[1], dtype=np.uint32))
         if score >= NEAR_DUPLICATE and (best is None or score > best[2]):
             best = (other, int(found[0]), score)
     return best

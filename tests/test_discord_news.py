@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 
 import pytest
-from discord_world import STEP, World
+from discord_world import STEP, World, button
 from news_articles import (
     FIRES_QUESTION,
     FLOOD,
+    QUAKES,
     STRIKES,
     TOLL_QUESTION,
     WIRE_AP,
@@ -140,3 +142,28 @@ async def test_add_near_duplicate_and_articles_show_the_group(world: World) -> N
     copy_id = next(i.article_id for i in world.library(world.a).list() if i.copy_of)
     assert f"`{copy_id}` · added " in text and "added by mod · copy of `ap-fires`" in text
     assert "`flood` · 10 Feb 2020 · added by seed\n" in text + "\n"
+
+
+@pytest.mark.slow
+async def test_more_passages_stay_inside_the_window(world: World) -> None:
+    await seed(world, STRIKES + WIRES + QUAKES + [FLOOD])
+    handle = await world.slash(
+        world.a, world.alice, "ask", {"question": "How many people were killed?", "before": "1m"}
+    )
+    await handle.wait_response(STEP)  # a relative window is fine too (all are older)
+    handle = await world.slash(
+        world.a,
+        world.alice,
+        "ask",
+        {"question": "How many people were killed?", "before": "2020-02-01"},
+    )
+    reply = await handle.wait_response(STEP)
+    more = button(reply, "More passages")
+    click = await world.fake.click(reply, more["custom_id"], world.alice)
+    page = await click.wait_response(STEP)
+    log_wire(click)
+    (embed,) = page.embeds
+    assert embed["footer"]["text"].startswith("Only articles dated before 1 Feb 2020. · Passage 4")
+    shown = json.dumps(embed)
+    dates = re.findall(r"Published (\d+ \w+ \d{4})", shown)
+    assert dates and all(d.endswith(("2019", "Jan 2020")) for d in dates), dates

@@ -258,6 +258,14 @@ def test_removing_the_first_copy_keeps_the_others_grouped(make_engine):
     assert len(quoted) == 1 and len(quoted[0].also_reported_by) == 1
 
 
+def test_copies_are_grouped_within_a_library_only(make_engine):
+    engine = make_engine()
+    engine.library("a").import_records([WIRE_AP], added_by="test")
+    (other,) = engine.library("b").import_records([WIRE_GUARDIAN], added_by="test")
+    assert other.near_duplicate_of is None, "another server's article is never named"
+    assert engine.library("b").list()[0].copy_of is None
+
+
 def test_exact_duplicates_and_different_stories_are_not_near_duplicates(make_engine):
     library = make_engine().library("news")
     first = library.add_text(WIRE, title="Fires", added_by="test")
