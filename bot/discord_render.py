@@ -323,6 +323,7 @@ I answer questions about the news articles this server's moderators added, by qu
 
 **Ask**
 `/ask question:` — I quote the passages that answer it, the answer in **bold**.
+Add `since:` / `before:` (2019-12-31, or 7d, 2w, 1m, 1y) to keep to articles of those dates.
 You can also mention me: `@ArticleBot how many people were killed?`
 
 **Library** (needs Manage Server)

@@ -167,3 +167,69 @@ async def test_more_passages_stay_inside_the_window(world: World) -> None:
     shown = json.dumps(embed)
     dates = re.findall(r"Published (\d+ \w+ \d{4})", shown)
     assert dates and all(d.endswith(("2019", "Jan 2020")) for d in dates), dates
+
+
+def test_figures_and_copies_fit_discord_limits_and_are_escaped() -> None:
+    """Pure rendering: many sources with long, markdown-laden names stay inside every limit."""
+    from bot import discord_render as render
+    from index.figures import Figure
+    from index.models import Answer, Passage
+    from index.syndication import Copy
+
+    text = "Officials said that 25 people were killed. " * 20
+    name = "**Outlet** <@everyone> " * 15
+    copies = tuple(Copy(f"c{n}", f"Copy {n}", name, None) for n in range(30))
+    passages = [
+        Passage(
+            f"a{n}",
+            "T" * 300,
+            None,
+            text,
+            0,
+            len(text),
+            1.0,
+            18,
+            20,
+            "2020-01-01",
+            "mod",
+            "2020-01-02T00:00:00+00:00",
+            name,
+            copies,
+        )
+        for n in range(3)
+    ]
+    figures = [
+        Figure(
+            float(n),
+            False,
+            str(n),
+            f"a{n}",
+            "T",
+            name,
+            None,
+            "2020-01-01",
+            False,
+            18,
+            20,
+            text[:42],
+            0,
+            42,
+        )
+        for n in range(10)
+    ]
+    answer = Answer(
+        "How many people were killed?",
+        "25",
+        passages,
+        figures=figures,
+        agreeing_sources=1,
+        since="2019-12-01",
+        recency='Newest reports first ("now").',
+    )
+    embed = render.answer_embed(answer)
+    assert render.embed_within_limits(embed)
+    shown = [embed.description] + [f.value for f in embed.fields]
+    assert all(re.search(r"(?<!\\)<", part) is None for part in shown), "mentions escaped"
+    assert all(re.search(r"(?<![\\*])\*\*Outlet", part) is None for part in shown)
+    assert embed.fields[0].name == "Sources differ"
+    assert "Also reported by 30 outlets" in embed.description and "and 25 more" in embed.description
