@@ -157,7 +157,8 @@ class Engine:
         return view
 
     def group_stories(self, library: str) -> None:
-        """Once per process and library: group the articles stored before stories existed."""
+        """Once per process and library (at its first add or rebuild): group the articles stored
+        before stories existed."""
         if library in self._stories_checked:
             return
         with self.store.write() as db:
@@ -717,6 +718,7 @@ class Library:
         """
         engine = self.engine
         with engine.write_lock(self.name):
+            engine.group_stories(self.name)
             try:
                 chunks = engine._rechunk_locked(self.name, progress)
             except BaseException:
