@@ -67,6 +67,7 @@ async def test_ask_with_since_and_before(world: World) -> None:
         world.a, world.alice, "ask", {"question": TOLL_QUESTION, "since": "last week"}
     )
     reply = await handle.wait_response(STEP)
+    log_wire(handle)
     assert handle.callback_type == 4 and reply.ephemeral, "refused at once, privately"
     assert reply.content == (
         "since must be a date like 2019-12-31 or a span back from today like 7d, 2w, 1m or 1y, "
