@@ -13,9 +13,10 @@ import tempfile
 from pathlib import Path
 
 from index import DEFAULT_LIBRARY, ArticleBotError, BadInput, Engine
+from index.dates import window_for
 
 from .settings import Settings
-from .text_render import render_answer, render_audit, render_listing, render_preview
+from .text_render import added_line, render_answer, render_audit, render_listing, render_preview
 
 log = logging.getLogger("articlebot")
 
@@ -61,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="show why each passage was chosen (ranks, scores, matched sentence)",
     )
+    ask.add_argument(
+        "--since",
+        help="only articles dated on or after: YYYY-MM-DD, or back from today: 7d 2w 1m 1y",
+    )
+    ask.add_argument("--before", help="only articles dated before: YYYY-MM-DD or 7d 2w 1m 1y")
     lst = with_library(sub.add_parser("list", help="list the library's articles"))
     lst.add_argument("--json", action="store_true")
     rem = with_library(sub.add_parser("remove", help="remove an article by id"))
@@ -116,8 +122,7 @@ def _cmd_add(engine: Engine, args) -> int:
             result = library.add_text(text, title=args.title, added_by="cli")
         else:
             result = library.add_source(source, title=args.title, added_by="cli", allow_files=True)
-        state = "duplicate of" if result.duplicate else "added"
-        print(f"{state} {result.article_id}\t{result.title}\t{result.chunks} chunks")
+        print(added_line(result))
     return 0
 
 
@@ -153,13 +158,17 @@ def _cmd_import(engine: Engine, args) -> int:
 
 def _cmd_ask(engine: Engine, args) -> int:
     library = engine.library(args.library)
+    window = {"since": args.since, "before": args.before}
+    window_for("", **window)  # a bad date is bad usage, before any question is read
     if args.question is None:
         if not args.json:
             raise UsageError("Give a question, or use --json to read one question per line.")
         for line in sys.stdin:
             if line.strip():
                 try:
-                    payload = library.ask(line.strip(), k=args.k, explain=args.explain).to_json()
+                    payload = library.ask(
+                        line.strip(), k=args.k, explain=args.explain, **window
+                    ).to_json()
                 except BadInput as err:
                     payload = {
                         "question": line.strip(),
@@ -169,7 +178,7 @@ def _cmd_ask(engine: Engine, args) -> int:
                     }
                 print(json.dumps(payload, ensure_ascii=False), flush=True)
         return 0
-    answer = library.ask(args.question, k=args.k, explain=args.explain)
+    answer = library.ask(args.question, k=args.k, explain=args.explain, **window)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False))
     else:

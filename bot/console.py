@@ -41,6 +41,11 @@ def run_console(library: Library, stdin=None, stdout=None) -> int:
                 result = library.add_source(line[5:].strip(), added_by="console", allow_files=True)
                 state = "already in the library as" if result.duplicate else "added as"
                 reply = f"{result.title!r} {state} {result.article_id} ({result.chunks} chunks)."
+                if result.near_duplicate_of:
+                    reply += (
+                        f" It nearly repeats {result.near_duplicate_of}"
+                        f" ({result.near_duplicate_title!r}): kept as another outlet's copy."
+                    )
             else:
                 reply = render_answer(library.ask(line), color=color)
         except ArticleBotError as err:

@@ -13,6 +13,8 @@ import re
 import discord
 
 from index.audit import AuditEntry
+from index.dates import format_day, window_sentence
+from index.figures import figure_line, outlet, summary
 from index.models import AddResult, Answer, ArticleInfo, Explanation, Passage
 from index.preview import Preview
 
@@ -155,10 +157,6 @@ def quote(passage: Passage, limit: int) -> str:
     return cut("> " + escape(passage.text), limit)
 
 
-def _date(value: str | None) -> str | None:
-    return value[:10] if value else None
-
-
 def _link(url: str | None) -> str | None:
     """``url`` when Discord will accept it as an embed or masked link, else None."""
     if not url or len(url) > 2000 or not re.match(r"https?://[^\s]+$", url):
@@ -167,18 +165,32 @@ def _link(url: str | None) -> str | None:
 
 
 def meta_line(passage: Passage, with_link: bool) -> str:
-    """Where a passage comes from: published date, link, or who added it and when."""
+    """Where a passage comes from: outlet, date (published, else the day it was added), link or
+    who added it, and the other outlets that published the same story."""
     parts = []
     url = _link(passage.url)
+    if passage.source:
+        parts.append(escape(cut(passage.source, 80)))
     if passage.published:
-        parts.append(f"Published {_date(passage.published)}")
+        parts.append(f"Published {format_day(passage.published)}")
     if url and with_link:
         parts.append(f"[Read the article]({url})")
     if not url:
         who = escape(cut(passage.added_by or "someone", 80))
-        when = _date(passage.added_at)
+        when = format_day(passage.added_at)
         parts.append(f"Added by {who}" + (f" on {when}" if when else ""))
-    return " · ".join(parts)
+    elif not passage.published and passage.added_at:
+        parts.append(f"Added {format_day(passage.added_at)} (no published date)")
+    line = " · ".join(parts)
+    if passage.also_reported_by:
+        names = ", ".join(escape(cut(outlet(c), 60)) for c in passage.also_reported_by[:5])
+        more = len(passage.also_reported_by) - 5
+        count = len(passage.also_reported_by)
+        line += (
+            f"\nAlso reported by {count} outlet{'s' if count > 1 else ''}: {names}"
+            + (f" and {more} more" if more > 0 else "")
+        )
+    return line
 
 
 def _field_value(passage: Passage) -> str:
@@ -200,6 +212,9 @@ def answer_embed(answer: Answer, page: int = 0, per_page: int = PASSAGES_PER_PAG
     embed = discord.Embed(
         title=cut(escape(best.title), TITLE_LIMIT), url=_link(best.url), colour=COLOUR
     )
+    if answer.figures and page == 0:
+        name, value = figures_field(answer)
+        embed.add_field(name=name, value=value, inline=False)
     for passage in passages[1:]:
         embed.add_field(
             name=cut(escape(passage.title), FIELD_NAME_LIMIT),
@@ -210,6 +225,8 @@ def answer_embed(answer: Answer, page: int = 0, per_page: int = PASSAGES_PER_PAG
     last = page * per_page + len(passages)
     shown = f"Passage {first}" if first == last else f"Passages {first}–{last}"
     footer = f"{shown} · article {best.article_id} · asked: {answer.question}"
+    if window_note(answer):
+        footer = f"{window_note(answer)} · {footer}"
     embed.set_footer(text=cut(footer, 300))
     meta = meta_line(best, with_link=False)
     room = EMBED_TOTAL_LIMIT - len(embed) - 16  # keep the whole embed under 6000
@@ -218,9 +235,31 @@ def answer_embed(answer: Answer, page: int = 0, per_page: int = PASSAGES_PER_PAG
     return embed
 
 
+def window_note(answer: Answer) -> str:
+    """The dates the answer was limited to and what the question's words did, or ""."""
+    return window_sentence(answer.since, answer.before, answer.recency)
+
+
+def figures_field(answer: Answer) -> tuple[str, str]:
+    """The field comparing the sources' figures: each figure in bold with outlet, date and the
+    sentence it stands in, or how many sources agree."""
+    if not answer.figures_differ:
+        return "Sources agree", cut(summary(answer.figures, answer.agreeing_sources, escape), 1024)
+    shown = answer.figures[:6]
+    budget = FIELD_VALUE_LIMIT // len(shown) - 2
+    lines = []
+    for figure in shown:
+        head = "**" + cut(figure_line(figure, lambda text: escape(cut(text, 60))), 200)
+        head = head.replace(" — ", "** — ", 1)
+        lines.append(head + "\n" + quote(figure.sentence(), max(20, budget - len(head) - 1)))
+    return "Sources differ", cut("\n".join(lines), FIELD_VALUE_LIMIT)
+
+
 def nothing_found_message(answer: Answer) -> str:
     """Plain text for an answer with no relevant passage, offering the nearest titles."""
     lines = [NOTHING_FOUND]
+    if window_note(answer):
+        lines.append(window_note(answer))
     if answer.nearest_titles:
         lines.append("The nearest articles are:")
         lines += [f"• {cut(escape(title), 200)}" for title in answer.nearest_titles[:5]]
@@ -233,7 +272,16 @@ def added_message(result: AddResult, seconds: float) -> str:
     title = cut(escape(result.title), 300)
     if result.duplicate:
         return f"That article is already in the library as `{result.article_id}`: **{title}**."
-    return f"Added **{title}** as `{result.article_id}`: {result.chunks} chunks in {seconds:.1f} s."
+    message = (
+        f"Added **{title}** as `{result.article_id}`: {result.chunks} chunks in {seconds:.1f} s."
+    )
+    if result.near_duplicate_of:
+        other = cut(escape(result.near_duplicate_title or ""), 300)
+        message += (
+            f"\nIt is a near-duplicate of `{result.near_duplicate_of}` (**{other}**): kept as "
+            "another outlet's copy; answers quote one and say who else reported it."
+        )
+    return message
 
 
 def removed_message(info: ArticleInfo) -> str:
@@ -252,11 +300,17 @@ def articles_embed(
         return embed
     lines = []
     for info in articles[page * per_page : (page + 1) * per_page]:
-        date = _date(info.published) or _date(info.added_at)
+        # Without a published date the "added ... on" part already gives the only date there is.
+        date = f" · {format_day(info.published)}" if info.published else ""
         who = escape(cut(info.added_by or "someone", 80))
         title = cut(escape(info.title), 200)
+        group = ""
+        if info.copy_of:
+            group = f" · copy of `{info.copy_of}`"
+        elif info.copies:
+            group = f" · {info.copies} cop{'ies' if info.copies > 1 else 'y'} by other outlets"
         added = f"added by {who} on {when(info.added_at)}"
-        lines.append(f"**{title}**\n`{info.article_id}` · {date} · {added}")
+        lines.append(f"**{title}**\n`{info.article_id}`{date} · {added}{group}")
     embed.description = cut("\n".join(lines), DESCRIPTION_LIMIT)
     embed.set_footer(text=f"Page {page + 1} of {pages} · {len(articles)} articles")
     return embed
@@ -275,6 +329,7 @@ I answer questions about the news articles this server's moderators added, by qu
 
 **Ask**
 `/ask question:` — I quote the passages that answer it, the answer in **bold**.
+Add `since:` / `before:` (2019-12-31, or 7d, 2w, 1m, 1y) to keep to articles of those dates.
 You can also mention me: `@ArticleBot how many people were killed?`
 
 **Library** (needs Manage Server)

@@ -121,7 +121,12 @@ class PassagePager(OwnedView):
         k = self.k_for(page, self.per_page)
         if len(self.answer.passages) < k:
             self.answer = await asyncio.to_thread(
-                self.library.ask, self.answer.question, k, explain=True
+                self.library.ask,
+                self.answer.question,
+                k,
+                since=self.answer.since,
+                before=self.answer.before,
+                explain=True,
             )
         shown_until = (page + 1) * self.per_page
         if len(self.answer.passages) <= page * self.per_page:

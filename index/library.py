@@ -17,16 +17,18 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from datetime import date
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from . import audit
+from . import audit, news, syndication
 from . import snapshot as snap
 from .answering import ArticleView, build_answer, score_sentences
 from .chunking import ChunkerSettings, make_chunks, split_sentences
 from .config import DEFAULT_LIBRARY, EngineConfig
+from .dates import iso, window_for
 from .dense import DenseIndex
 from .embedding import Encoder
 from .errors import ArticleBotError, BadInput, NotFound, StorageError
@@ -35,7 +37,6 @@ from .fetch import FetchPolicy
 from .lexical import LexicalIndex
 from .models import AddResult, Answer, ArticleInfo, Document
 from .preview import Preview, make_preview
-from .retrieval import retrieve
 from .sources import document_from_bytes, document_from_text, load_source
 from .store import Store, StoredArticle, utc_now
 from .text import clean_text, content_hash
@@ -79,6 +80,7 @@ class Engine:
         self._locks_guard = threading.Lock()
         self._articles: OrderedDict[int, ArticleView] = OrderedDict()
         self._articles_guard = threading.Lock()
+        self._stories_checked: set[str] = set()
         self._seed_once(new_home)
 
     # -- plumbing ------------------------------------------------------------------------------
@@ -155,6 +157,15 @@ class Engine:
             while len(self._articles) > ARTICLE_CACHE:
                 self._articles.popitem(last=False)
         return view
+
+    def group_stories(self, library: str) -> None:
+        """Once per process and library (at its first add or rebuild): group the articles stored
+        before stories existed."""
+        if library in self._stories_checked:
+            return
+        with self.store.write() as db:
+            syndication.backfill(db, library)
+        self._stories_checked.add(library)
 
     def forget_article(self, row: int) -> None:
         with self._articles_guard:
@@ -515,6 +526,7 @@ class Library:
         results: list[AddResult] = []
         with engine.write_lock(self.name):
             engine.snapshot(self.name)  # make sure the index is current before extending it
+            engine.group_stories(self.name)
             changed = False
             try:
                 for done, (document, wanted_id, text) in enumerate(prepared, start=1):
@@ -589,12 +601,21 @@ class Library:
                     audit.record(
                         db, audit.ADD, self.name, article_id, title, _field(added_by), utc_now()
                     )
+                    near = syndication.record(db, self.name, row, article_id, text)
                     store.bump_generation(db, self.name)
                     store.set_meta(db, f"vectors:{self.name}", engine._vectors_tag())
         if existing is not None:
             return _duplicate(store, existing, started)
         log.info("library %s: added %s (%d chunks)", self.name, article_id, len(spans))
-        return AddResult(article_id, title, len(spans), False, time.perf_counter() - started)
+        return AddResult(
+            article_id,
+            title,
+            len(spans),
+            False,
+            time.perf_counter() - started,
+            near_duplicate_of=near.article_id if near else None,
+            near_duplicate_title=near.title if near else None,
+        )
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -605,12 +626,19 @@ class Library:
         mode: str = "hybrid",
         rescore: bool = True,
         explain: bool = False,
+        *,
+        since: str | date | None = None,
+        before: str | date | None = None,
+        today: date | None = None,
     ) -> Answer:
         """Answer a question with up to ``k`` verbatim passages from this library.
 
         Args:
             explain: attach to each passage the evidence it was chosen on (ranks and scores of
                 both retrievers, the fused score, the matched sentence); see ``index.explain``.
+            since: Only articles dated on or after this day: ISO date or a span such as "7d".
+            before: Only articles dated before this day (same forms).
+            today: The day relative dates count from (default: today in UTC).
         """
         question = clean_text(question or "")
         if not question:
@@ -619,19 +647,33 @@ class Library:
             raise BadInput("That question has no words to search for.")
         question = question[:MAX_QUESTION_CHARS]
         k = max(1, min(int(k), 25))
+        window = window_for(question, since, before, today)
+        explicit = (iso(window.since), iso(window.before)) if window.strict else (None, None)
         engine = self.engine
         current = engine.snapshot(self.name)
         if len(current) == 0:
-            return Answer(question=question, answer=None)
+            return Answer(question=question, answer=None, since=explicit[0], before=explicit[1])
+        rows = news.rows_in_window(engine.store, self.name, window)
+        note = None
+        if rows is not None and len(rows) == 0 and not window.strict:
+            # Nothing is dated "today": quote the newest reports rather than nothing, and say so.
+            note = f'Nothing is dated {window.describe()} ("{window.rule}"); newest reports first.'
+            rows = None
         query_vector = engine.encoder.encode_queries([question])[0]
-        candidates = retrieve(current, query_vector, question, mode=mode)
+        candidates = news.retrieve_within(current, query_vector, question, mode, rows)
         encode = engine.encoder.encode_documents if rescore else None
         scored = score_sentences(question, query_vector, candidates, engine.article_view, encode,
                                  idf=current.lexical.idf)
-        answer = build_answer(question, scored, k, encode=encode)
+        scored, stories = news.one_copy_per_story(engine.store, scored)
+        scored = news.newest_first(scored, window)
+        built = build_answer(question, scored, news.passages_to_build(question, k), encode=encode)
+        answer = news.finish(
+            engine.store, self.name, built, scored, stories, k, window, explicit, note
+        )
         return explain_answer(answer, scored, candidates) if explain else answer
 
     def list(self) -> list[ArticleInfo]:
+        groups = syndication.listing_groups(self.engine.store.conn(), self.name)
         return [
             ArticleInfo(
                 article_id=r[0],
@@ -642,6 +684,8 @@ class Library:
                 added_at=r[5],
                 source=r[6],
                 chunks=int(r[7]),
+                copy_of=groups.get(r[0], (None, 0))[0],
+                copies=groups.get(r[0], (None, 0))[1],
             )
             for r in self.engine.store.article_listing(self.name)
         ]
@@ -717,6 +761,7 @@ class Library:
         """
         engine = self.engine
         with engine.write_lock(self.name):
+            engine.group_stories(self.name)
             try:
                 chunks = engine._rechunk_locked(self.name, progress)
             except BaseException:

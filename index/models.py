@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+from .dates import article_date
 
 
 @dataclass(frozen=True)
@@ -29,9 +32,13 @@ class ArticleInfo:
     added_at: str
     chunks: int
     source: str | None = None
+    # Syndicated copies (index.syndication): the article this one is a copy of, or how many
+    # copies of this one other outlets published.
+    copy_of: str | None = None
+    copies: int = 0
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "article_id": self.article_id,
             "title": self.title,
             "url": self.url,
@@ -40,6 +47,11 @@ class ArticleInfo:
             "added_at": self.added_at,
             "chunks": self.chunks,
         }
+        if self.copy_of:
+            out["copy_of"] = self.copy_of
+        if self.copies:
+            out["copies"] = self.copies
+        return out
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,9 @@ class AddResult:
     chunks: int
     duplicate: bool
     seconds: float
+    # Set when the text nearly repeats a stored article (syndicated copy): its id and title.
+    near_duplicate_of: str | None = None
+    near_duplicate_title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,8 +126,20 @@ class Passage:
     published: str | None = None
     added_by: str | None = None
     added_at: str | None = None
+    source: str | None = None  # the outlet, when known
+    # Other outlets' near-identical copies of this article (index.syndication.Copy).
+    also_reported_by: tuple[Any, ...] = ()
     # Set only when the question was asked with ``explain=True`` (``ask --explain``).
     explain: Explanation | None = None
+
+    @property
+    def date(self) -> str | None:
+        """The day to show: published, else the day it was added (see ``date_is_added``)."""
+        return article_date(self.published, self.added_at)[0]
+
+    @property
+    def date_is_added(self) -> bool:
+        return article_date(self.published, self.added_at)[1]
 
     @property
     def answer_text(self) -> str | None:
@@ -134,6 +161,12 @@ class Passage:
         }
         if self.explain is not None:  # optional field: only when asked for
             out["explain"] = self.explain.to_json()
+        out["published"] = self.date
+        out["date_is_added"] = self.date_is_added
+        if self.source:
+            out["source"] = self.source
+        if self.also_reported_by:
+            out["also_reported_by"] = [c.to_json() for c in self.also_reported_by]
         return out
 
 
@@ -146,14 +179,34 @@ class Answer:
     passages: list[Passage] = field(default_factory=list)
     # The nearest article titles, offered when nothing relevant was found.
     nearest_titles: list[str] = field(default_factory=list)
+    # The asker's date window (ISO days; since inclusive, before exclusive), and what a rule on
+    # the question's words did ("Newest reports first ("latest")."), for the reader.
+    since: str | None = None
+    before: str | None = None
+    recency: str | None = None
+    # How-many questions: each source's figure (index.figures.Figure) when two or more give
+    # one, and how many of them agree with the answer.
+    figures: list[Any] = field(default_factory=list)
+    agreeing_sources: int | None = None
 
     @property
     def found(self) -> bool:
         return self.answer is not None
 
+    @property
+    def figures_differ(self) -> bool:
+        return bool(self.figures) and self.agreeing_sources != len(self.figures)
+
     def to_json(self) -> dict:
-        return {
+        out = {
             "question": self.question,
             "answer": self.answer,
             "passages": [p.to_json() for p in self.passages],
         }
+        for key in ("since", "before", "recency"):
+            if getattr(self, key):
+                out[key] = getattr(self, key)
+        if self.figures:
+            out["figures"] = [f.to_json() for f in self.figures]
+            out["agreeing_sources"] = self.agreeing_sources
+        return out

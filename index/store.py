@@ -24,6 +24,7 @@ import numpy as np
 
 from .audit import SCHEMA as AUDIT_SCHEMA
 from .errors import Busy, StorageError
+from .syndication import SCHEMA as STORY_SCHEMA
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_library ON chunks (library, id);
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks (article);
-""" + AUDIT_SCHEMA
+""" + AUDIT_SCHEMA + STORY_SCHEMA  # new tables only: an existing home gains them at its next start
 
 
 def encode_spans(spans: list[tuple[int, int]]) -> bytes:
@@ -342,6 +343,19 @@ class Store:
             )
             .fetchall()
         )
+
+    def rows_dated(self, library: str, since: str | None, before: str | None) -> list[int]:
+        """Rows of the articles dated in ``[since, before)``: published, else the day added."""
+        day = "COALESCE(substr(published, 1, 10), substr(added_at, 1, 10))"
+        where, args = ["library=?"], [library]
+        if since:
+            where.append(f"{day} >= ?")
+            args.append(since)
+        if before:
+            where.append(f"{day} < ?")
+            args.append(before)
+        sql = f"SELECT id FROM articles WHERE {' AND '.join(where)}"
+        return [r[0] for r in self.conn().execute(sql, args)]
 
     def article_id_taken(self, db: sqlite3.Connection, library: str, article_id: str) -> bool:
         return (

@@ -62,7 +62,7 @@ def test_answer_span_is_bold_and_quote_is_verbatim() -> None:
     assert embed.description.startswith("> ")
     assert QUAKE in visible(embed.description)
     assert embed.title == "Quake" and embed.url == "https://news.example/quake"
-    assert "Published 2024-02-05" in embed.description
+    assert "Published 5 Feb 2024" in embed.description
 
 
 def test_answer_span_with_offset_passage() -> None:
@@ -75,7 +75,7 @@ def test_answer_span_with_offset_passage() -> None:
 def test_no_url_says_who_added_it_and_when() -> None:
     embed = render.answer_embed(answer_of(passage(QUAKE, "Twenty-five", url=None, published=None)))
     assert embed.url is None
-    assert "Added by mod on 2024-02-06" in embed.description
+    assert "Added by mod on 6 Feb 2024" in embed.description
 
 
 def test_more_passages_become_fields() -> None:

@@ -13,6 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from index import Answer, ArticleBotError, Library
+from index.dates import window_for
 
 from .. import discord_render as render
 from ..discord_checks import Cooldown, guild_id_of
@@ -63,24 +64,42 @@ class Ask(commands.Cog):
         self.bot = bot
         self.cooldown = Cooldown(bot.settings.ask_cooldown)
 
-    async def answer(self, library: Library, question: str, owner_id: int) -> Reply:
+    async def answer(
+        self,
+        library: Library,
+        question: str,
+        owner_id: int,
+        since: str | None = None,
+        before: str | None = None,
+    ) -> Reply:
         """Ask the library in a worker thread and build the reply."""
         k = PassagePager.k_for(0)
         # With its evidence kept, so "Why?" needs no second search.
-        answer = await asyncio.to_thread(library.ask, question, k, explain=True)
+        answer = await asyncio.to_thread(
+            library.ask, question, k, explain=True, since=since, before=before
+        )
         return Reply(library, answer, owner_id)
 
     @app_commands.command(name="ask")
-    @app_commands.describe(question="What you want to know, e.g. How many people were killed?")
+    @app_commands.describe(
+        question="What you want to know, e.g. How many people were killed?",
+        since="Only articles dated on or after: 2019-12-31, or back from today: 7d, 2w, 1m, 1y",
+        before="Only articles dated before: 2020-01-31, or back from today: 7d, 2w, 1m, 1y",
+    )
     @app_commands.guild_only()
     async def ask(
-        self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 1000]
+        self,
+        interaction: discord.Interaction,
+        question: app_commands.Range[str, 1, 1000],
+        since: app_commands.Range[str, 1, 40] | None = None,
+        before: app_commands.Range[str, 1, 40] | None = None,
     ) -> None:
         """Ask a question about this server's articles; I answer by quoting them."""
         library = self.bot.library_for(guild_id_of(interaction))
+        window_for(question, since, before)  # a bad date is refused at once, privately
         self.cooldown.check(interaction.user.id)
         await interaction.response.defer(thinking=True)
-        reply = await self.answer(library, question, interaction.user.id)
+        reply = await self.answer(library, question, interaction.user.id, since, before)
         message = await interaction.followup.send(wait=True, **reply.kwargs())
         if reply.view is not None:
             reply.view.message = message

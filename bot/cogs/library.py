@@ -194,7 +194,7 @@ class LibraryCog(commands.Cog, name="Library"):
     @staticmethod
     def _log_added(interaction: discord.Interaction, result: AddResult) -> None:
         log.info(
-            "guild %s: user %s (%s) added %s %r (%d chunks, duplicate=%s)",
+            "guild %s: user %s (%s) added %s %r (%d chunks, duplicate=%s, near_duplicate_of=%s)",
             interaction.guild_id,
             interaction.user.name,
             interaction.user.id,
@@ -202,6 +202,7 @@ class LibraryCog(commands.Cog, name="Library"):
             result.title,
             result.chunks,
             result.duplicate,
+            result.near_duplicate_of,
         )
 
     async def _preview(
