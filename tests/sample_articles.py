@@ -72,3 +72,20 @@ LIBRARY = [
         "The budget raises spending on schools and roads and cuts the parking fee.",
     },
 ]
+
+# Three three-line reports for tests that add, remove and re-add small articles under stress.
+SMALL_QUAKE = (
+    "A strong earthquake struck the coastal city of Izmir on Friday.\n"
+    "Twenty-five people were killed and more than 800 were injured, the disaster agency said.\n"
+    "Rescue teams searched collapsed buildings through the night."
+)
+SMALL_FLOOD = (
+    "Heavy rain flooded the river valley on Tuesday.\n"
+    "About 3,000 residents were evacuated from their homes by the fire brigade.\n"
+    "The mayor, Anna Keller, said the dam had held."
+)
+SMALL_FERRY = (
+    "The island ferry resumed service on Sunday after a week of storms.\n"
+    "The operator said 1,200 passengers had been stranded on the mainland.\n"
+    "Extra crossings were added for Monday morning."
+)

@@ -16,24 +16,12 @@ import time
 from pathlib import Path
 
 import pytest
+from sample_articles import SMALL_FERRY as FERRY
+from sample_articles import SMALL_FLOOD as FLOOD
+from sample_articles import SMALL_QUAKE as QUAKE
 
 from index import Engine, EngineConfig
 
-QUAKE = (
-    "A strong earthquake struck the coastal city of Izmir on Friday.\n"
-    "Twenty-five people were killed and more than 800 were injured, the disaster agency said.\n"
-    "Rescue teams searched collapsed buildings through the night."
-)
-FLOOD = (
-    "Heavy rain flooded the river valley on Tuesday.\n"
-    "About 3,000 residents were evacuated from their homes by the fire brigade.\n"
-    "The mayor, Anna Keller, said the dam had held."
-)
-FERRY = (
-    "The island ferry resumed service on Sunday after a week of storms.\n"
-    "The operator said 1,200 passengers had been stranded on the mainland.\n"
-    "Extra crossings were added for Monday morning."
-)
 # A long article: adding it embeds many chunks, so it holds the library's write lock a while.
 REPORT = "\n".join(
     f"Section {n} of the audit found that depot {n} had spent {n * 731 + 19} euros on fuel."

@@ -14,6 +14,7 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pdfs import make_pdf
 from pypdf import PdfWriter
 
 from index import ArticleBotError, BadInput, Engine, EngineConfig
@@ -43,30 +44,6 @@ ONE_SENTENCE = re.compile(r"[A-Z][^\n]{5,200}[.?!)]")
 SECOND_SENTENCE = re.compile(r"[.?!] +[A-Z]")
 # Any single hostile input must be refused or handled within this many seconds.
 SECONDS = 30
-
-
-def make_pdf(lines: list[str]) -> bytes:
-    """A one-page PDF drawing ``lines`` in Helvetica, built by hand."""
-    content = "BT /F1 12 Tf 14 TL 72 720 Td " + " ".join(f"({x}) Tj T*" for x in lines) + " ET"
-    objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>",
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-        "/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        f"<< /Length {len(content)} >>\nstream\n{content}\nendstream",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, obj in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n{obj}\nendobj\n".encode("latin-1")
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
-    size = len(objects) + 1
-    out += f"trailer\n<< /Size {size} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
 
 
 def blank_pdf() -> bytes:
