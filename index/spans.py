@@ -498,20 +498,23 @@ def _number_spans(tokens: list[Token]) -> list[tuple[int, int]]:
         # "a hundred", "a million": the article belongs to the figure.
         s = i - 1 if i > 0 and tokens[i - 1].low == "a" and tokens[i].low in _SCALES else i
         out.append((s, j))
-        # "in" is an inch only as a bare abbreviation ("8 in)"); before a word it is the
-        # preposition ("$1.7 billion in aid").
-        inch = j < n and tokens[j].low == "in" and j + 1 < n and not tokens[j + 1].punct
-        # Unit symbols are short and mixed-case or all capitals: "37 GHz", "5 kW", "40 MPa".
-        symbol = (
-            j < n
-            and tokens[j].text.isalpha()
-            and len(tokens[j].text) <= 4
-            and any(ch.isupper() for ch in tokens[j].text[1:])
-        )
-        if j < n and (tokens[j].low in _UNITS or symbol) and not inch:
+        if _is_unit(tokens, j):
             out.append((s, j + 1))
         i = j
     return out
+
+
+def _is_unit(tokens: list[Token], k: int) -> bool:
+    """Whether ``tokens[k]``, right after a figure, is its unit: a unit word, or a unit symbol
+    (short, with capitals inside: "37 GHz", "5 kW"). "in" is an inch only as a bare
+    abbreviation ("8 in)"); before a word it is the preposition ("$1.7 billion in aid")."""
+    if k >= len(tokens) or tokens[k].punct:
+        return False
+    tok = tokens[k]
+    if tok.low == "in":
+        return k + 1 >= len(tokens) or tokens[k + 1].punct
+    symbol = tok.text.isalpha() and len(tok.text) <= 4 and any(c.isupper() for c in tok.text[1:])
+    return tok.low in _UNITS or symbol
 
 
 def _regex_spans(
@@ -644,7 +647,7 @@ def span_candidates(
         if kind is Kind.NUMBER:
             if j < len(tokens) and set(_stems(tokens[j].low)) & focus_stems:
                 score += W_NUMBER_FOCUS  # "how many people": the figure right before "people"
-            if j - i > 1 and tokens[j - 1].low in _UNITS:
+            if j - i > 1 and _is_unit(tokens, j - 1):
                 score += W_UNIT  # a figure is quoted with its unit: "15 m", "eight minutes"
             if j - i == 1 and _YEAR.match(tokens[i].low) and not focus_stems & _YEAR_WORDS:
                 score -= W_YEAR  # "how much" is rarely answered by a year
