@@ -381,6 +381,19 @@ def _focus_phrase(question: str, qtype: QuestionType) -> str | None:
 TYPED_KINDS = (Kind.NUMBER, Kind.DATE, Kind.QUOTE, Kind.PERSON, Kind.PLACE)
 
 
+def _form_required(question: str) -> bool:
+    """Whether even the best passage may mark only a span of the asked-for form.
+
+    "When" is answered by a date and "how many" by a count; a sentence without one holds no
+    answer to mark, and bolding a name there would read as a wrong answer. "How much" or "how
+    high" can be answered in words ("a very high rate"), so they keep the best phrase.
+    """
+    qtype = question_type(question)
+    if qtype.kind is Kind.DATE:
+        return True
+    return qtype.kind is Kind.NUMBER and "how many" in question.lower()
+
+
 def mark_answer(
     question: str, sentence: str, encode: Encode | None = None, strict: bool = False
 ) -> tuple[int, int] | None:
@@ -458,7 +471,7 @@ def build_answer(
             question,
             article.text[sentence_start:sentence_end],
             encode if not passages else None,
-            strict=bool(passages),
+            strict=bool(passages) or _form_required(question),
         )
         if span is not None and sentence_start + span[1] <= end:
             answer_start, answer_end = sentence_start + span[0], sentence_start + span[1]

@@ -232,3 +232,15 @@ def test_sample_questions(sample_library, question, expected):
 def test_sample_corpus_refuses_an_unrelated_question(sample_library):
     answer = sample_library.ask("Who won the 1998 World Cup?")
     assert answer.answer is None and answer.passages == []
+
+
+def test_when_and_how_many_mark_nothing_in_a_sentence_without_a_date_or_count():
+    article = view(5, "Protesters stormed the embassy compound. Iran denied any role.", "Embassy")
+    question = "When was the embassy stormed?"
+    candidates = [Candidate(50, 5, 0, len(article.text), 1.0, 1, 0.6, 1, 1.0)]
+    query = fake_encode([question])[0]
+    scored = score_sentences(question, query, candidates, {5: article}.__getitem__, fake_encode)
+    answer = build_answer(question, scored, k=1, min_relevance=-1.0)
+    best = answer.passages[0]
+    assert best.answer_start is None
+    assert answer.answer == "Protesters stormed the embassy compound."  # the sentence itself
