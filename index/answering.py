@@ -90,7 +90,7 @@ W_RELEVANCE_LEXICAL = 1.0
 # A question holding a word that no chunk of the library holds at all ("Eiffel", "tsunami",
 # "salary") is likely about something the library does not cover: the sentences it retrieves
 # match the rest of the question only. Such a question must clear a higher bar. A word being
-# absent is weak evidence on its own (a typo, a paraphrase: "movies" for "films", a spelling
+# absent is weak evidence on its own (a typo, a paraphrase: "cars" for "vehicles", a spelling
 # the library writes otherwise), so it raises the bar rather than refusing outright.
 MIN_RELEVANCE_ABSENT = 0.75
 MIN_LEXICAL_RELEVANCE = 0.30
@@ -386,7 +386,7 @@ def _form_required(question: str) -> bool:
 
     "When" is answered by a date and "how many" by a count; a sentence without one holds no
     answer to mark, and bolding a name there would read as a wrong answer. "How much" or "how
-    high" can be answered in words ("a very high rate"), so they keep the best phrase.
+    high" can be answered in words ("twice as high as last year"), so they keep the best phrase.
     """
     qtype = question_type(question)
     if qtype.kind is Kind.DATE:

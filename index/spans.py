@@ -135,7 +135,7 @@ _TYPE_WORDS = {
 }
 
 # Nouns that news copy follows or precedes with a proper name: "what organization" asks for
-# "the [National Research Council]", not for a description of it.
+# "the [Harbour Safety Board]", not for a description of it.
 _NAMED_FOCUS = {
     "organization", "organisation", "organizations", "company", "companies", "group", "body",
     "team", "party", "agency", "institution", "university", "college", "newspaper", "ship",
@@ -148,7 +148,7 @@ _NAMED_FOCUS = {
 # Candidate score weights, set by hand and checked on the dev set (questions with the sentence
 # that holds their answer: span exact match 0.28 -> 0.36 over the first version).
 W_FOCUS = 0.0  # holding the asked-about noun ("militia X") neither costs nor earns
-W_FOCUS_HEAD = 0.2  # ends with the asked-about noun: "[Atlantic Ocean]" for "which ocean"
+W_FOCUS_HEAD = 0.2  # ends with the asked-about noun: "[Volta River]" for "which river"
 W_NAME = 0.3  # a whole name for "who"; a name cut short costs as much
 W_MATCHED = 0.15  # per other question word inside the phrase
 W_LENGTH = 0.08  # per word beyond FREE_WORDS
@@ -185,7 +185,7 @@ class QuestionType:
     # founded [X]"), None when either ("What is X?" -> "X is [Y]" or "[Y] is X").
     side: str | None = None
     plural: bool = False  # asks for several things ("which two states", "what are the forms")
-    typed: bool = False  # asks for a kind ("what type of clouds"), answered by a modifier
+    typed: bool = False  # asks for a kind ("what kind of engine"), answered by a modifier
     named: bool = False  # asks for something with a proper name ("what organization", "name")
 
 
@@ -282,7 +282,7 @@ def _classify(words: list[str], joined: str, focus: str | None) -> QuestionType:
     ):
         return QuestionType(Kind.NUMBER, focus)
     # "When" asks for a time only as the question's own wh-word ("When did ...", "since
-    # when?"): in "What shape do raindrops take when they grow?" or "When X happens, what do
+    # when?"): in "What did the crowd chant when police arrived?" or "When X happens, what do
     # they lose?" it opens a clause and another wh-word asks.
     asks_when = bool(re.match(r"(?:\w+ )?when\b", joined) or re.search(r"\bwhen$", joined))
     if asks_when and re.search(r"\b(what|which|who|whom|where|how)\b", joined):
@@ -506,8 +506,8 @@ def _number_spans(tokens: list[Token]) -> list[tuple[int, int]]:
 
 def _is_unit(tokens: list[Token], k: int) -> bool:
     """Whether ``tokens[k]``, right after a figure, is its unit: a unit word, or a unit symbol
-    (short, with capitals inside: "37 GHz", "5 kW"). "in" is an inch only as a bare
-    abbreviation ("8 in)"); before a word it is the preposition ("$1.7 billion in aid")."""
+    (short, with capitals inside: "2.4 GHz", "5 kW"). "in" is an inch only as a bare
+    abbreviation ("8 in)"); before a word it is the preposition ("$3 million in aid")."""
     if k >= len(tokens) or tokens[k].punct:
         return False
     tok = tokens[k]
@@ -618,8 +618,8 @@ def span_candidates(
         ranges = typed_ranges
 
     if focus_stems and kind in (Kind.ENTITY, Kind.PLACE):
-        # "Which ocean ..." is answered by "the [Atlantic Ocean]", "what paradox" by "[Skolem's
-        # paradox]": the asked-about noun right after a phrase is the head of its name, so the
+        # "Which river ..." is answered by "the [Volta River]", "what treaty" by "the [Lisbon
+        # Treaty]": the asked-about noun right after a phrase is the head of its name, so the
         # phrase is also offered with it.
         ranges |= {
             (i, j + 1)
@@ -666,8 +666,8 @@ def span_candidates(
         if focus_inside:
             score += W_FOCUS
             if set(_stems(tokens[j - 1].low)) & focus_stems and j - i > 1:
-                # "which ocean" -> "[Atlantic Ocean]": the noun is part of a name; but "what
-                # kind of clouds" -> "[convective] clouds": after a lower-case modifier it only
+                # "which river" -> "[Volta River]": the noun is part of a name; but "what kind
+                # of engine" -> "a [diesel] engine": after a lower-case modifier it only
                 # repeats the question.
                 name = _is_name(tokens, i, j) and not qtype.typed
                 score += W_FOCUS_HEAD if name else -W_FOCUS_HEAD
@@ -682,9 +682,9 @@ def span_candidates(
                 score -= W_NAME
             elif _is_name(tokens, i, j):
                 # A name is quoted whole even where the question shares part of it: "who
-                # founded Mellon Bank" -> "[Thomas Mellon]", "which observatory" -> "[Allegheny
-                # Observatory]"; and "who" is answered by the name, not by the descriptors news
-                # copy puts before it ("Guyanese historian [Walter Rodney]").
+                # founded Harlow Motors" -> "[Edith Harlow]", "which hospital" -> "[Kestrel
+                # Hospital]"; and "who" is answered by the name, not by the descriptors news
+                # copy puts before it ("Kenyan economist [Amara Otieno]").
                 costly = 0
                 score += W_NAME if kind is Kind.PERSON or qtype.named else 0.0
         score -= W_MATCHED * max(0, costly)
@@ -697,9 +697,9 @@ def span_candidates(
 
 def _is_name(tokens: list[Token], i: int, j: int) -> bool:
     """Whether ``tokens[i:j]`` is a run of capitalised words that starts with a word the question
-    does not have ("[Thomas] Mellon"; "Baltic Sea" in a question about the Baltic is the
+    does not have ("[Edith] Harlow"; "Red Sea" in a question about the Red Sea is the
     question's own subject). One word counts when it is not capitalised only for starting the
-    sentence ("monitored by the [ASCOBANS]")."""
+    sentence ("inspected by the [IAEA]")."""
     words = [t for t in tokens[i:j] if not t.punct]
     if not words or words[0].matched or (len(words) == 1 and i == 0):
         return False
@@ -710,7 +710,7 @@ def _is_name(tokens: list[Token], i: int, j: int) -> bool:
 
 
 def _cuts_name(tokens: list[Token], i: int, j: int) -> bool:
-    """Whether ``tokens[i:j]`` ends inside a name: "[Thomas] Mellon", "[New Haven] Line"."""
+    """Whether ``tokens[i:j]`` ends inside a name: "[Edith] Harlow", "[North Valley] Line"."""
     return (
         j < len(tokens)
         and tokens[j - 1].text[:1].isupper()
