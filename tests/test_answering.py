@@ -16,12 +16,15 @@ from index import answering
 from index.answering import (
     ArticleView,
     ScoredSentence,
+    absent_words,
     build_answer,
     is_relevant,
+    question_weights,
     quote_window,
     score_sentences,
 )
 from index.chunking import split_sentences
+from index.lexical import LexicalIndex
 from index.retrieval import Candidate
 
 ARTICLE = (
@@ -159,6 +162,47 @@ def test_threshold_counts_words_as_well_as_the_model():
     assert not is_relevant(with_evidence(None, answering.MIN_LEXICAL_RELEVANCE - 0.01))
 
 
+def test_words_no_chunk_holds_are_found_with_the_library_idf():
+    texts = [ARTICLE, OTHER]
+    lexical = LexicalIndex.build(np.array([1, 2]), texts)
+    weights = question_weights("How tall is the Eiffel Tower in the valley?", lexical.idf)
+    assert set(absent_words(weights, lexical.idf)) == {"eiffel", "tower", "tall"}
+    weights = question_weights("How much did the council budget for the library?", lexical.idf)
+    assert absent_words(weights, lexical.idf) == ()
+    # Without the library's IDF nothing is known to be absent.
+    assert absent_words(question_weights("Eiffel Tower"), None) == ()
+
+
+def test_absent_words_raise_the_bar():
+    item = scored_for("library budget", [candidate(1, 1.0)])[0]
+    between = (answering.MIN_RELEVANCE + answering.MIN_RELEVANCE_ABSENT) / 2
+
+    def with_evidence(absent: tuple[str, ...]) -> list[ScoredSentence]:
+        chunk = candidate(1, 1.0, dense=between)
+        return [ScoredSentence(item.article, item.index, 1.0, between, 0.0, chunk, 0.0, absent)]
+
+    assert answering.MIN_RELEVANCE_ABSENT > answering.MIN_RELEVANCE
+    assert is_relevant(with_evidence(()))
+    assert not is_relevant(with_evidence(("eiffel",)))
+
+
+def test_passages_after_the_best_mark_only_a_span_of_the_asked_kind():
+    attack = view(3, "Twenty-five people were killed in the attack. Iran was blamed.", "Attack")
+    protest = view(4, "Crowds gathered at the embassy. They burned flags of Iran.", "Protest")
+    views = {3: attack, 4: protest}
+    question = "How many people were killed?"
+    candidates = [
+        Candidate(30, 3, 0, len(attack.text), 1.0, 1, 0.6, 1, 1.0),
+        Candidate(40, 4, 0, len(protest.text), 0.5, 2, 0.4, 2, 0.5),
+    ]
+    query = fake_encode([question])[0]
+    scored = score_sentences(question, query, candidates, views.__getitem__, fake_encode)
+    answer = build_answer(question, scored, k=3, min_relevance=-1.0)
+    assert answer.passages[0].answer_text == "Twenty-five"
+    others = [p for p in answer.passages[1:] if p.article_id == "a4"]
+    assert others and all(p.answer_start is None for p in others)
+
+
 def test_no_candidates_no_answer():
     assert build_answer("anything", [], k=3).answer is None
 
@@ -188,3 +232,15 @@ def test_sample_questions(sample_library, question, expected):
 def test_sample_corpus_refuses_an_unrelated_question(sample_library):
     answer = sample_library.ask("Who won the 1998 World Cup?")
     assert answer.answer is None and answer.passages == []
+
+
+def test_when_and_how_many_mark_nothing_in_a_sentence_without_a_date_or_count():
+    article = view(5, "Protesters stormed the embassy compound. Iran denied any role.", "Embassy")
+    question = "When was the embassy stormed?"
+    candidates = [Candidate(50, 5, 0, len(article.text), 1.0, 1, 0.6, 1, 1.0)]
+    query = fake_encode([question])[0]
+    scored = score_sentences(question, query, candidates, {5: article}.__getitem__, fake_encode)
+    answer = build_answer(question, scored, k=1, min_relevance=-1.0)
+    best = answer.passages[0]
+    assert best.answer_start is None
+    assert answer.answer == "Protesters stormed the embassy compound."  # the sentence itself

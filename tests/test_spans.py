@@ -141,3 +141,44 @@ def test_offsets_slice_the_sentence():
 def test_spelled_out_figure_before_the_counted_noun_beats_another_figure():
     sentence = "Twenty-five people were killed and more than 800 were injured, officials said."
     assert marked("How many people were killed?", sentence) == "Twenty-five"
+
+
+def test_when_inside_the_question_is_not_the_wh_word():
+    assert question_type("When did the strike end?").kind is Kind.DATE
+    assert question_type("The strike ended since when?").kind is Kind.DATE
+    assert question_type("What did the crowd chant when police arrived?").kind is not Kind.DATE
+    assert question_type("When prices rise, what do savers buy?").kind is not Kind.DATE
+
+
+def test_quantity_nouns_ask_for_a_figure_with_its_unit_symbol():
+    assert question_type("Above what frequency do channels show emission?").kind is Kind.NUMBER
+    sentence = "The new routers broadcast at 2.4 GHz to reach older phones."
+    assert marked("At what frequency do the new routers broadcast?", sentence) == "2.4 GHz"
+
+
+def test_in_after_a_figure_is_a_preposition_before_a_word():
+    sentence = "The city gives $3 million in community support each year."
+    assert marked("How much money does the city give?", sentence) == "$3 million"
+    assert marked("How tall is the post?", "The post is 8 in (20 cm) tall.") == "8 in"
+
+
+def test_a_name_is_marked_whole_even_when_the_question_holds_part_of_it():
+    sentence = "The founder of Harlow Motors, Edith Harlow, later taught at the school."
+    assert marked("Who founded Harlow Motors?", sentence) == "Edith Harlow"
+
+
+def test_who_is_answered_by_the_name_not_its_descriptors():
+    sentence = "The Kenyan economist Amara Otieno argued that the tariff was forced on farmers."
+    assert marked("Who argued that the tariff was forced on farmers?", sentence) == "Amara Otieno"
+
+
+def test_the_asked_about_noun_heads_a_name_but_not_a_kind():
+    sentence = "The barges carried the ore down the Volta River to the coast."
+    assert marked("Which river did the barges carry the ore down?", sentence) == "Volta River"
+    sentence = "The ferry was fitted with a diesel engine built in Norway."
+    assert marked("What kind of engine was the ferry fitted with?", sentence) == "diesel"
+
+
+def test_organisation_questions_prefer_a_proper_name():
+    sentence = "The reactor site has been inspected by the IAEA since 2015."
+    assert marked("What organization inspects the reactor site?", sentence) == "IAEA"
