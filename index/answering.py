@@ -436,6 +436,36 @@ def mark_answer(
     return strip_span(sentence, (best.start, best.end))
 
 
+def count_nearby(
+    question: str, article: ArticleView, index: int, first: int, last: int
+) -> tuple[int, int] | None:
+    """For "how many <noun>", the figure that counts that noun in a quoted neighbour sentence.
+
+    News often names the event in one sentence and counts its victims in the next ("A magnitude
+    6.4 earthquake struck ... . Twenty-five people were killed ..."); the best-scored sentence
+    may be the first, whose only figure measures something else. A figure standing right before
+    the asked-about noun answers the question, so it wins over the best sentence's figure when
+    that one does not. Returns article offsets, or None to keep the best sentence's span.
+    """
+    qtype = question_type(question)
+    if qtype.kind is not Kind.NUMBER or not qtype.focus:
+        return None
+    start, end = article.sentences[index]
+    own = [c for c in span_candidates(question, article.text[start:end], qtype) if c.typed]
+    if own and own[0].counts_focus:
+        return None
+    for n in sorted(range(first, last + 1), key=lambda n: abs(n - index)):
+        if n == index:
+            continue
+        start, end = article.sentences[n]
+        sentence = article.text[start:end]
+        for c in span_candidates(question, sentence, qtype):
+            if c.typed and c.counts_focus:
+                s, e = strip_span(sentence, (c.start, c.end))
+                return start + s, start + e
+    return None
+
+
 def build_answer(
     question: str,
     scored: list[ScoredSentence],
@@ -475,6 +505,9 @@ def build_answer(
         )
         if span is not None and sentence_start + span[1] <= end:
             answer_start, answer_end = sentence_start + span[0], sentence_start + span[1]
+        counted = None if passages else count_nearby(question, article, item.index, first, last)
+        if counted is not None and counted[1] <= end:
+            answer_start, answer_end = counted
         passages.append(
             Passage(
                 article_id=article.article_id,

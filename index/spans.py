@@ -117,7 +117,10 @@ _SPLIT = _FUNCTION - {"of", "and", "or", "&", "the", "a", "an"}
 FUNCTION_WORDS = frozenset(_FUNCTION | _CLAUSE | {"many", "much", "did", "does", "do"})
 _DETERMINERS = {"a", "an", "the"}
 # Scale and unit words kept with a figure ("$30 million", "15 m", "eight minutes").
-_SCALES = {"hundred", "thousand", "million", "billion", "trillion", "percent", "per cent", "%"}
+# "dozen" too: news counts in dozens ("two dozen fighters") and the figure is both words.
+_SCALES = {
+    "hundred", "thousand", "million", "billion", "trillion", "percent", "per cent", "%", "dozen",
+}
 _UNITS = {
     "m", "km", "cm", "mm", "ft", "in", "mi", "kg", "g", "lb", "lbs", "t", "ha", "km2", "sq",
     "metres", "meters", "metre", "meter", "kilometres", "kilometers", "miles", "mile", "feet",
@@ -209,6 +212,7 @@ class SpanCandidate:
     score: float
     typed: bool  # of the kind the question asks for (a figure, a date, a name)
     core: str = ""  # its words that the question does not have ("Kata'ib Hezbollah")
+    counts_focus: bool = False  # a figure right before the counted noun: "[25] people"
 
 
 def question_type(question: str) -> QuestionType:
@@ -644,8 +648,10 @@ def span_candidates(
             score += 0.5 if typed else 0.0
             if kind is Kind.PLACE and i > 0 and tokens[i - 1].low in _PLACE_PREPOSITIONS:
                 score += 0.3
+        counts_focus = False
         if kind is Kind.NUMBER:
-            if j < len(tokens) and set(_stems(tokens[j].low)) & focus_stems:
+            counts_focus = j < len(tokens) and bool(set(_stems(tokens[j].low)) & focus_stems)
+            if counts_focus:
                 score += W_NUMBER_FOCUS  # "how many people": the figure right before "people"
             if j - i > 1 and _is_unit(tokens, j - 1):
                 score += W_UNIT  # a figure is quoted with its unit: "15 m", "eight minutes"
@@ -690,7 +696,9 @@ def span_candidates(
         score -= W_MATCHED * max(0, costly)
         score -= W_LENGTH * max(0, words - FREE_WORDS)
         core = " ".join(t.text for t in tokens[i:j] if not t.matched)
-        out.append(SpanCandidate(tokens[i].start, tokens[j - 1].end, score, typed, core))
+        out.append(
+            SpanCandidate(tokens[i].start, tokens[j - 1].end, score, typed, core, counts_focus)
+        )
     out.sort(key=lambda c: (-c.score, c.end - c.start))
     return out
 

@@ -18,6 +18,7 @@ from index.answering import (
     ScoredSentence,
     absent_words,
     build_answer,
+    count_nearby,
     is_relevant,
     question_weights,
     quote_window,
@@ -244,3 +245,22 @@ def test_when_and_how_many_mark_nothing_in_a_sentence_without_a_date_or_count():
     best = answer.passages[0]
     assert best.answer_start is None
     assert answer.answer == "Protesters stormed the embassy compound."  # the sentence itself
+
+
+def test_a_count_of_the_asked_noun_next_door_wins_over_a_measurement():
+    """The event is named in one sentence, its victims counted in the next: "how many people"
+    is answered by the figure before "people", not by the earthquake's magnitude."""
+    quake = view(
+        6,
+        "A magnitude 6.4 earthquake struck the province of Hatay on Monday. "
+        "Twenty-five people were killed, the agency said. Rescuers worked overnight.",
+        "Quake",
+    )
+    question = "How many people were killed by the earthquake in Hatay?"
+    start, end = count_nearby(question, quake, 0, 0, 2)
+    assert quake.text[start:end] == "Twenty-five"
+    # The best sentence's own figure stays when it counts the noun; other questions are left alone.
+    assert count_nearby(question, quake, 1, 0, 2) is None
+    assert count_nearby("When did the earthquake strike Hatay?", quake, 0, 0, 2) is None
+    # No figure counting the noun anywhere in the window: nothing is moved.
+    assert count_nearby("How many buildings collapsed in Hatay?", quake, 0, 0, 2) is None

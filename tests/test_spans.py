@@ -182,3 +182,8 @@ def test_the_asked_about_noun_heads_a_name_but_not_a_kind():
 def test_organisation_questions_prefer_a_proper_name():
     sentence = "The reactor site has been inspected by the IAEA since 2015."
     assert marked("What organization inspects the reactor site?", sentence) == "IAEA"
+
+
+def test_a_count_in_dozens_is_marked_whole():
+    sentence = "Two dozen fighters were killed in the strikes, witnesses said."
+    assert marked("How many fighters were killed?", sentence) == "Two dozen"
