@@ -50,6 +50,29 @@ class _Item(Generic[K]):
     chunks: int
 
 
+def embed_by_length(
+    encode: Callable[[list[str]], np.ndarray], texts: list[str], slice_size: int
+) -> np.ndarray:
+    """``encode`` over ``texts`` in slices of ``slice_size`` alike lengths, in input order.
+
+    Why slices: the model is shared and takes one call at a time, so a question waits for at
+    most one slice of a long import. Why sorted: each slice is then a batch of alike texts,
+    which pads least.
+    """
+    if len(texts) <= slice_size:
+        return encode(texts)
+    order = np.argsort([len(t) for t in texts], kind="stable")
+    by_length = np.concatenate(
+        [
+            encode([texts[i] for i in order[first : first + slice_size]])
+            for first in range(0, len(texts), slice_size)
+        ]
+    )
+    vectors = np.empty_like(by_length)
+    vectors[order] = by_length
+    return vectors
+
+
 def embed_articles(
     items: Iterable[tuple[K, str, str | None]],
     chunker: ChunkerSettings,

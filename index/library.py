@@ -31,7 +31,7 @@ from .dense import DenseIndex
 from .embedding import Encoder
 from .errors import ArticleBotError, BadInput, NotFound, StorageError
 from .fetch import FetchPolicy
-from .ingest import EmbeddedArticle, K, embed_articles
+from .ingest import EmbeddedArticle, K, embed_articles, embed_by_length
 from .lexical import LexicalIndex
 from .models import AddResult, Answer, ArticleInfo, Document
 from .retrieval import retrieve
@@ -246,14 +246,15 @@ class Engine:
         identity = self.identity()
         started = time.perf_counter()
         try:
-            generation, chunks, dense, texts = self._index_inputs(
+            generation, chunks, dense, lexical, texts = self._index_inputs(
                 library, identity, expected_bumps
             )
         except ValueError:
             log.warning("library %s: stored vectors are incomplete; re-embedding", library)
             self._rechunk_locked(library, None)
-            generation, chunks, dense, texts = self._index_inputs(library, identity)
-        lexical = LexicalIndex.build(chunks.ids, texts)
+            generation, chunks, dense, lexical, texts = self._index_inputs(library, identity)
+        # Only the chunks the lexical index lacks are tokenized (all of them on a full build).
+        lexical = lexical.extended(chunks.ids[len(lexical) :], texts)
         built = snap.Snapshot(library, generation, identity, dense, lexical, chunks)
         self._snapshots[library] = built
         self.forget_articles()
@@ -273,11 +274,14 @@ class Engine:
 
     def _index_inputs(
         self, library: str, identity: snap.IndexIdentity, expected_bumps: int | None = None
-    ) -> tuple[int, snap.ChunkTable, DenseIndex, list[str]]:
-        """Generation, chunk table, dense index and chunk texts, read as one consistent state.
+    ) -> tuple[int, snap.ChunkTable, DenseIndex, LexicalIndex, list[str]]:
+        """Generation, chunk table, dense index, lexical index to extend and the texts of the
+        chunks it lacks, read as one consistent state.
 
         The dense index is the current one extended by the new chunks when ``expected_bumps``
-        allows it (see ``_dense_update``), else built from every stored vector.
+        allows it (see ``_dense_update``), else built from every stored vector. The lexical
+        index is then the current one too when the chunks were only appended (an add), else
+        an empty one to be extended by every chunk.
 
         Raises:
             ValueError: A stored vector is missing or of another dimension.
@@ -288,17 +292,24 @@ class Engine:
             chunks = self._chunk_table(library)
             current = self._snapshots.get(library)
             dense = None
+            lexical = LexicalIndex()
             if expected_bumps is not None and current is not None:
                 dense = self._dense_update(current, identity, generation, chunks, expected_bumps)
+                kept = len(current.chunks)
+                if dense is not None and np.array_equal(chunks.ids[:kept], current.chunks.ids):
+                    lexical = current.lexical
             if dense is None:
                 dense = self._dense_build(library, identity, chunks)
             texts: list[str] = []
             row, text = -1, ""
-            for a, s, e in zip(chunks.articles, chunks.starts, chunks.ends, strict=True):
+            first = len(lexical)
+            for a, s, e in zip(
+                chunks.articles[first:], chunks.starts[first:], chunks.ends[first:], strict=True
+            ):
                 if a != row:
                     row, text = int(a), store.article_text(int(a))
                 texts.append(text[s:e])
-        return generation, chunks, dense, texts
+        return generation, chunks, dense, lexical, texts
 
     def _dense_build(
         self, library: str, identity: snap.IndexIdentity, chunks: snap.ChunkTable
@@ -393,22 +404,12 @@ class Engine:
         return chunks
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
-        """Embed texts a slice at a time, in order of length.
+        """Embed texts a slice of alike lengths at a time (``index.ingest.embed_by_length``).
 
         The model is shared and takes one call at a time: slices let the questions of every
-        library go between them instead of waiting for the whole of a long import. Sorting by
-        length first makes each slice a batch of alike texts, which pads least.
+        library go between them instead of waiting for the whole of a long import.
         """
-        if len(texts) <= EMBED_SLICE:
-            return self.encoder.encode_documents(texts)
-        order = np.argsort([len(t) for t in texts], kind="stable")
-        slices = [order[first : first + EMBED_SLICE] for first in range(0, len(texts), EMBED_SLICE)]
-        by_length = np.concatenate(
-            [self.encoder.encode_documents([texts[i] for i in rows]) for rows in slices]
-        )
-        vectors = np.empty_like(by_length)
-        vectors[order] = by_length
-        return vectors
+        return embed_by_length(self.encoder.encode_documents, texts, EMBED_SLICE)
 
     def embed_articles(
         self, items: Iterable[tuple[K, str, str | None]]
