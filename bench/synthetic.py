@@ -4,9 +4,10 @@ Embedding 1M chunks at ~250 chunks/s takes over an hour on 2 cores, and says not
 tier does not (ingest is linear in chunks). What 1M tests is search latency and memory, so:
 every dev article is chunked and embedded once for real; each replica (``bench.corpus``: same
 length, so the same sentence and chunk offsets) is stored with its original's spans and the
-original's chunk and sentence vectors plus Gaussian noise (renormalized; cosine to the original
-~0.95, about what the word edits do to a real embedding). Rows go through the engine's own ``Store`` in
-large transactions, then ``Engine.reindex`` builds the HNSW and BM25 indexes as usual.
+original's chunk and sentence vectors plus Gaussian noise (renormalized; cosine to the
+original ~0.95, about what the word edits do to a real embedding). Rows go through the
+engine's own ``Store`` in large transactions, then ``Engine.reindex`` builds the HNSW and
+BM25 indexes as usual.
 
 Usage: ``python -m bench.synthetic HOME BACKEND MODEL_CACHE [CHUNKS]`` (prints one JSON line).
 """
