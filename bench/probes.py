@@ -34,27 +34,41 @@ def _encoder(args: dict):
 
 
 def probe_raw(args: dict) -> dict:
-    """The encoder alone on the same chunk inputs the engine embeds: the ingest ceiling."""
+    """The encoder alone on the same inputs the engine embeds: the ingest ceiling.
+
+    Three rates on the same chunks: article by article (one call per article, how the engine
+    embedded before), pooled (the chunks of many articles sorted by length, sliced as the
+    engine does: ``index.ingest.embed_by_length``), and pooled with the articles' sentences
+    (what ingest embeds now: sentence vectors are stored for answering), as chunks/s.
+    """
+    from index.ingest import GROUP_TEXTS, embed_by_length
+    from index.library import EMBED_SLICE
+
     inputs = json.loads(Path(args["inputs"]).read_text())
+    sentences = json.loads(Path(args["sentences"]).read_text()) if args.get("sentences") else []
     questions = json.loads(Path(args["questions"]).read_text())
     started = time.perf_counter()
     enc = _encoder(args)
     enc.warm_up()
     load = time.perf_counter() - started
     enc.encode_documents(inputs[:64])  # warm the kernels
-    # Article by article, as the engine embeds (one call per article).
-    groups = args.get("groups")
+    groups = args.get("groups") or [len(inputs)]
     started = time.perf_counter()
-    if groups:
-        first = 0
-        for size in groups:
-            enc.encode_documents(inputs[first : first + size])
-            first += size
-        count = first
-    else:
-        enc.encode_documents(inputs)
-        count = len(inputs)
-    docs = count / (time.perf_counter() - started)
+    first = 0
+    for size in groups:
+        enc.encode_documents(inputs[first : first + size])
+        first += size
+    count = first
+    by_article = count / (time.perf_counter() - started)
+
+    def pooled(texts: list[str]) -> float:
+        started = time.perf_counter()
+        for first in range(0, len(texts), GROUP_TEXTS):
+            embed_by_length(enc.encode_documents, texts[first : first + GROUP_TEXTS], EMBED_SLICE)
+        return count / (time.perf_counter() - started)
+
+    pooled_chunks = pooled(inputs[:count])
+    with_sentences = pooled(inputs[:count] + sentences) if sentences else None
     times = []
     for q in questions:
         t = time.perf_counter()
@@ -62,7 +76,10 @@ def probe_raw(args: dict) -> dict:
         times.append(time.perf_counter() - t)
     return {
         "load_s": load,
-        "chunks_per_s": docs,
+        "chunks_per_s": pooled_chunks,
+        "by_article_chunks_per_s": by_article,
+        "with_sentences_chunks_per_s": with_sentences,
+        "sentences": len(sentences),
         "chunks": count,
         "query_p50_ms": percentile(times, 50) * 1e3,
     }
@@ -92,9 +109,12 @@ def probe_ask(args: dict) -> dict:
     rss_loaded = _rss_mb()
     for q in questions[:5]:
         library.ask(q)
-    # Count what ask embeds at question time: the question, and sentences for re-scoring.
+    # Count what ask embeds at question time besides the question: sentences without a stored
+    # vector and answer-span candidates (index.sentence_vectors serves the rest).
     spent = {"texts": 0, "seconds": 0.0}
-    encode_documents = engine.encoder.encode_documents
+    vectors = engine.sentence_vectors
+    encode_documents = vectors._embed
+    hits_before = vectors.stored_hits
 
     def counting(texts):
         t = time.perf_counter()
@@ -104,13 +124,14 @@ def probe_ask(args: dict) -> dict:
             spent["seconds"] += time.perf_counter() - t
             spent["texts"] += len(texts)
 
-    engine.encoder.encode_documents = counting
+    vectors._embed = counting
     times = []
     for q in questions:
         t = time.perf_counter()
         library.ask(q)
         times.append(time.perf_counter() - t)
-    engine.encoder.encode_documents = encode_documents
+    vectors._embed = encode_documents
+    stored_hits = vectors.stored_hits - hits_before
     no_rescore = []
     for q in questions:
         t = time.perf_counter()
@@ -164,6 +185,7 @@ def probe_ask(args: dict) -> dict:
         "no_rescore_p50_ms": percentile(no_rescore, 50) * 1e3,
         "no_rescore_p95_ms": percentile(no_rescore, 95) * 1e3,
         "embedded_texts_per_question": spent["texts"] / len(questions),
+        "stored_sentence_vectors_per_question": stored_hits / len(questions),
         "embedding_ms_per_question": spent["seconds"] / len(questions) * 1e3,
         "questions": len(times),
         "chunks": len(snapshot),

@@ -4,9 +4,10 @@ Embedding 1M chunks at ~250 chunks/s takes over an hour on 2 cores, and says not
 tier does not (ingest is linear in chunks). What 1M tests is search latency and memory, so:
 every dev article is chunked and embedded once for real; each replica (``bench.corpus``: same
 length, so the same sentence and chunk offsets) is stored with its original's spans and the
-original's chunk vectors plus Gaussian noise (renormalized; cosine to the original ~0.95, about
-what the word edits do to a real embedding). Rows go through the engine's own ``Store`` in
-large transactions, then ``Engine.reindex`` builds the HNSW and BM25 indexes as usual.
+original's chunk and sentence vectors plus Gaussian noise (renormalized; cosine to the
+original ~0.95, about what the word edits do to a real embedding). Rows go through the
+engine's own ``Store`` in large transactions, then ``Engine.reindex`` builds the HNSW and
+BM25 indexes as usual.
 
 Usage: ``python -m bench.synthetic HOME BACKEND MODEL_CACHE [CHUNKS]`` (prints one JSON line).
 """
@@ -28,6 +29,7 @@ BATCH_ARTICLES = 2_000
 
 def build_synthetic(home: Path, backend: str, cache: Path, target: int = 1_000_000) -> dict:
     from index import Engine, EngineConfig
+    from index import sentence_vectors as sv
     from index.chunking import make_chunks, split_sentences
     from index.text import content_hash
 
@@ -44,7 +46,9 @@ def build_synthetic(home: Path, backend: str, cache: Path, target: int = 1_000_0
         spans = make_chunks(text, sentences, engine.chunker)
         title = original.record["title"]
         vectors = engine.encoder.encode_documents(engine._chunk_inputs(title, text, spans))
-        prepared.append((sentences, spans, vectors))
+        # The sentence vectors answering reads (index.sentence_vectors), as ingest stores them.
+        sentence_vectors = engine.encoder.encode_documents(sv.sentence_texts(text, sentences))
+        prepared.append((sentences, spans, vectors, sentence_vectors))
     embed_s = time.perf_counter() - started
     rng = np.random.default_rng(0)
     pairs = plan(originals, target)
@@ -56,10 +60,10 @@ def build_synthetic(home: Path, backend: str, cache: Path, target: int = 1_000_0
             store.ensure_library(db, library)
             for i, replica in pairs[first : first + BATCH_ARTICLES]:
                 record = perturb(originals[i], replica)
-                sentences, spans, vectors = prepared[i]
+                sentences, spans, vectors, sentence_vectors = prepared[i]
                 if replica:
-                    vectors = vectors + rng.normal(0, NOISE, vectors.shape).astype(np.float32)
-                    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+                    vectors = _noisy(vectors, rng)
+                    sentence_vectors = _noisy(sentence_vectors, rng)
                 row = store.insert_article(
                     db,
                     library,
@@ -75,6 +79,7 @@ def build_synthetic(home: Path, backend: str, cache: Path, target: int = 1_000_0
                     "bench",
                 )
                 store.insert_chunks(db, library, row, spans, vectors)
+                sv.put(db, row, engine.encoder.tag, sentences, sentence_vectors)
                 chunks += len(spans)
             store.bump_generation(db, library)
             store.set_meta(db, f"vectors:{library}", engine._vectors_tag())
@@ -91,6 +96,12 @@ def build_synthetic(home: Path, backend: str, cache: Path, target: int = 1_000_0
         "index_s": index_s,
         "dense_kind": snapshot.dense.kind,
     }
+
+
+def _noisy(vectors: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A replica's vectors: the original's plus Gaussian noise, renormalized."""
+    noisy = vectors + rng.normal(0, NOISE, vectors.shape).astype(np.float32)
+    return noisy / np.linalg.norm(noisy, axis=1, keepdims=True)
 
 
 def main() -> None:

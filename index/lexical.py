@@ -1,17 +1,27 @@
-"""The lexical (BM25) index of one library, built with bm25s.
+"""The lexical (BM25) index of one library.
 
 Dense embeddings blur names, numbers and rare words; BM25 matches them exactly, which is why the
 retriever fuses both. Tokens are lower-cased, stemmed, stop words dropped, and runs of number
 words folded into digits ("Twenty-five" -> "25") so a question and an article that write the
 same figure differently still match.
+
+The scores are bm25s's (its default "lucene" variant, k1 1.5, b 0.75), bit for bit, but the
+index keeps term frequencies instead of precomputed scores: BM25's IDF and length norm depend
+on the whole library, so precomputed scores must all be redone when one article is added (7 s
+at 100k chunks, 83 s at 1M, re-tokenizing every chunk). Term frequencies of the chunks already
+indexed never change, so an add tokenizes only the new chunks and appends one segment; the
+statistics (document frequencies, lengths) are updated and the scores computed per question
+from the postings of the question's words, which costs about what reading precomputed ones did.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import shutil
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,22 +33,16 @@ from .numbers import NUMBER_WORDS, words_to_number
 log = logging.getLogger(__name__)
 
 
-def _import_bm25s():
-    """Import bm25s quietly: it sets its own logger to DEBUG on import, and its per-build
-    chatter would land on a CLI user's stderr."""
-    import bm25s
-
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
-    return bm25s
-
-
 _TOKEN = re.compile(r"[^\W_]+")
 
 
 @lru_cache(maxsize=1)
 def _stopwords() -> frozenset[str]:
+    # bm25s's English list (the tokenizer's identity): imported quietly, since bm25s sets its
+    # own logger to DEBUG on import and its chatter would land on a CLI user's stderr.
     from bm25s.stopwords import STOPWORDS_EN
 
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
     return frozenset(STOPWORDS_EN)
 
 
@@ -73,40 +77,155 @@ def tokenize(text: str) -> list[str]:
     return _stemmer().stemWords(kept)
 
 
+# bm25s's defaults ("lucene" BM25); the saved format names them, so a change rebuilds.
+K1 = 1.5
+B = 0.75
+FORMAT = "tf-segments/v1"
+# An empty token list still takes a position (positions map to chunk ids); this token is never
+# produced by ``tokenize`` (it is not a word character), so no question matches it.
+PLACEHOLDER = "\u2400"
+# Segments kept apart before the small ones are merged (each costs a slice per question word).
+MAX_SEGMENTS = 8
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """Term frequencies of the positions ``start .. start + n``, grouped by token (CSC).
+
+    The postings of token ``t`` are ``docs[indptr[t]:indptr[t + 1]]`` (positions relative to
+    ``start``, ascending) with counts ``tf[...]``; tokens past ``len(indptr) - 1`` came later.
+    """
+
+    start: int
+    n: int
+    indptr: np.ndarray  # int64
+    docs: np.ndarray  # int32
+    tf: np.ndarray  # float32
+
+    @classmethod
+    def build(cls, start: int, token_ids: list[np.ndarray], vocab_size: int) -> _Segment:
+        n = len(token_ids)
+        lengths = np.fromiter(map(len, token_ids), dtype=np.int64, count=n)
+        flat = np.concatenate(token_ids) if n else np.zeros(0, dtype=np.int64)
+        doc = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        keys, counts = np.unique(flat * max(n, 1) + doc, return_counts=True)
+        tokens = keys // max(n, 1)
+        indptr = np.zeros(vocab_size + 1, dtype=np.int64)
+        np.cumsum(np.bincount(tokens, minlength=vocab_size), out=indptr[1:])
+        return cls(
+            start,
+            n,
+            indptr,
+            (keys % max(n, 1)).astype(np.int32),
+            counts.astype(np.float32),
+        )
+
+    @classmethod
+    def merge(cls, parts: list[_Segment], vocab_size: int) -> _Segment:
+        """One segment holding consecutive segments' postings (no re-tokenizing)."""
+        tokens = np.concatenate(
+            [np.repeat(np.arange(len(p.indptr) - 1), np.diff(p.indptr)) for p in parts]
+        )
+        docs = np.concatenate([p.docs.astype(np.int64) + (p.start - parts[0].start) for p in parts])
+        tf = np.concatenate([p.tf for p in parts])
+        order = np.lexsort((docs, tokens))
+        indptr = np.zeros(vocab_size + 1, dtype=np.int64)
+        np.cumsum(np.bincount(tokens, minlength=vocab_size), out=indptr[1:])
+        n = sum(p.n for p in parts)
+        return cls(parts[0].start, n, indptr, docs[order].astype(np.int32), tf[order])
+
+
 class LexicalIndex:
-    """BM25 over a library's chunks; positions map to chunk ids."""
+    """BM25 over a library's chunks; positions map to chunk ids.
+
+    Immutable once built: ``extended`` returns a new index sharing this one's segments, so a
+    snapshot being searched is never changed under a question.
+    """
 
     def __init__(self) -> None:
-        self.retriever = None
         self.ids = np.zeros(0, dtype=np.int64)
+        self.vocab: dict[str, int] = {}
+        self.df = np.zeros(0, dtype=np.int64)  # chunks holding each token
+        self.doc_len = np.zeros(0, dtype=np.int32)  # tokens per chunk
+        self.total = 0  # sum of doc_len
+        self.segments: tuple[_Segment, ...] = ()
+        self._norm: np.ndarray | None = None  # per chunk: k1 * (1 - b + b * len / average)
 
     @classmethod
     def build(cls, ids: np.ndarray, texts: list[str]) -> LexicalIndex:
-        bm25s = _import_bm25s()
+        return cls().extended(ids, texts)
 
-        lexical = cls()
-        lexical.ids = np.asarray(ids, dtype=np.int64)
-        if len(texts):
-            retriever = bm25s.BM25()
-            # An empty token list would be skipped by bm25s and shift positions; a placeholder
-            # token that no query produces keeps positions aligned with ids.
-            corpus = [tokenize(t) or ["\u2400"] for t in texts]
-            retriever.index(corpus, show_progress=False)
-            lexical.retriever = retriever
-        return lexical
+    def extended(self, ids: np.ndarray, texts: list[str]) -> LexicalIndex:
+        """This index plus the chunks ``ids`` (after every current one) with their texts.
+
+        Only the new texts are tokenized; the result scores exactly as a build of every chunk.
+        """
+        ids = np.asarray(ids, dtype=np.int64)
+        if len(ids) != len(texts):
+            raise ValueError("one text per id")
+        out = LexicalIndex()
+        out.vocab = dict(self.vocab)
+        vocab = out.vocab
+        token_ids = []
+        for text in texts:
+            tokens = tokenize(text) or [PLACEHOLDER]
+            token_ids.append(
+                np.fromiter(
+                    (vocab.setdefault(t, len(vocab)) for t in tokens),
+                    dtype=np.int64,
+                    count=len(tokens),
+                )
+            )
+        segment = _Segment.build(len(self), token_ids, len(vocab))
+        lengths = np.fromiter(map(len, token_ids), dtype=np.int32, count=len(token_ids))
+        out.ids = np.concatenate([self.ids, ids])
+        out.df = np.zeros(len(vocab), dtype=np.int64)
+        out.df[: len(self.df)] = self.df
+        out.df += np.diff(segment.indptr)
+        out.doc_len = np.concatenate([self.doc_len, lengths])
+        out.total = self.total + int(lengths.sum())
+        segments = [*self.segments, segment] if len(ids) else list(self.segments)
+        if len(segments) > MAX_SEGMENTS:
+            # The first (largest) segment stays; the later, small ones become one.
+            segments = [segments[0], _Segment.merge(segments[1:], len(vocab))]
+        out.segments = tuple(segments)
+        return out
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def scores(self, query_tokens: list[str]) -> np.ndarray:
-        """BM25 score of every chunk for the query, in position order."""
-        if self.retriever is None or not query_tokens:
-            return np.zeros(len(self.ids), dtype=np.float32)
-        vocab = self.retriever.vocab_dict
-        known = [t for t in query_tokens if t in vocab]
-        if not known:
-            return np.zeros(len(self.ids), dtype=np.float32)
-        return np.asarray(self.retriever.get_scores(known), dtype=np.float32)
+        """BM25 score of every chunk for the query, in position order.
+
+        Computed as bm25s computes its precomputed scores (same operations, same dtypes), so
+        the numbers are bm25s's to the bit.
+        """
+        n = len(self.ids)
+        out = np.zeros(n, dtype=np.float32)
+        if not n or not query_tokens:
+            return out
+        norms = self._norm
+        if norms is None:  # once per index (the average length changes with every add)
+            norms = K1 * ((1 - B) + B * self.doc_len.astype(np.float64) / (self.total / n))
+            self._norm = norms
+        for token in query_tokens:
+            vid = self.vocab.get(token)
+            if vid is None:
+                continue
+            df = int(self.df[vid])
+            idf = np.float32(math.log(1 + (n - df + 0.5) / (df + 0.5)))
+            for seg in self.segments:
+                if vid + 1 >= len(seg.indptr):
+                    continue
+                first, last = seg.indptr[vid], seg.indptr[vid + 1]
+                if first == last:
+                    continue
+                docs = seg.docs[first:last]
+                if seg.start:
+                    docs = docs + seg.start
+                tf = seg.tf[first:last]
+                out[docs] += (idf * (tf / (norms[docs] + tf))).astype(np.float32)
+        return out
 
     def idf(self, tokens: list[str]) -> dict[str, float]:
         """Inverse document frequency of each token over the library's chunks.
@@ -114,14 +233,12 @@ class LexicalIndex:
         A token no chunk holds gets the highest weight: it is the rarest word there is.
         """
         n = len(self.ids)
-        if self.retriever is None or not n:
+        if not n:
             return dict.fromkeys(tokens, 1.0)
-        vocab = self.retriever.vocab_dict
-        indptr = self.retriever.scores["indptr"]
         out = {}
         for token in tokens:
-            vid = vocab.get(token)
-            df = int(indptr[vid + 1] - indptr[vid]) if vid is not None else 0
+            vid = self.vocab.get(token)
+            df = int(self.df[vid]) if vid is not None else 0
             out[token] = float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
         return out
 
@@ -137,25 +254,52 @@ class LexicalIndex:
         return self.ids[top], scores[top]
 
     def save(self, directory: Path, stem: str) -> list[str]:
-        """Write the index into the folder ``STEM`` beside the ids file; returns names written."""
+        """Write the index into the folder ``STEM``; returns the names written."""
         folder = directory / stem
         if folder.exists():
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
-        if self.retriever is not None:
-            self.retriever.save(str(folder), show_progress=False)
-        buffer = json.dumps({"ids": self.ids.tolist(), "empty": self.retriever is None})
-        write_bytes_atomic(folder / "ids.json", buffer.encode())
+        arrays = {"ids": self.ids, "doc_len": self.doc_len}
+        for i, seg in enumerate(self.segments):
+            arrays[f"s{i}_indptr"] = seg.indptr
+            arrays[f"s{i}_docs"] = seg.docs
+            arrays[f"s{i}_tf"] = seg.tf
+        with open(folder / "postings.npz", "wb") as handle:
+            np.savez(handle, **arrays)
+        meta = {
+            "format": FORMAT,
+            "k1": K1,
+            "b": B,
+            "segments": [[seg.start, seg.n] for seg in self.segments],
+            "vocab": list(self.vocab),
+        }
+        write_bytes_atomic(folder / "meta.json", json.dumps(meta).encode())
         return [stem]
 
     @classmethod
     def load(cls, directory: Path, stem: str) -> LexicalIndex:
-        bm25s = _import_bm25s()
+        """Read a saved index.
 
+        Raises:
+            ValueError: The folder holds another format (the snapshot is then rebuilt).
+        """
         folder = directory / stem
-        meta = json.loads((folder / "ids.json").read_text())
+        meta = json.loads((folder / "meta.json").read_text())
+        if meta.get("format") != FORMAT or meta.get("k1") != K1 or meta.get("b") != B:
+            raise ValueError(f"lexical index of another format ({meta.get('format')})")
         lexical = cls()
-        lexical.ids = np.asarray(meta["ids"], dtype=np.int64)
-        if not meta["empty"]:
-            lexical.retriever = bm25s.BM25.load(str(folder), show_progress=False, verbosity=0)
+        with np.load(folder / "postings.npz") as arrays:
+            lexical.ids = arrays["ids"]
+            lexical.doc_len = arrays["doc_len"]
+            lexical.segments = tuple(
+                _Segment(
+                    start, n, arrays[f"s{i}_indptr"], arrays[f"s{i}_docs"], arrays[f"s{i}_tf"]
+                )
+                for i, (start, n) in enumerate(meta["segments"])
+            )
+        lexical.vocab = {token: i for i, token in enumerate(meta["vocab"])}
+        lexical.total = int(lexical.doc_len.sum())
+        lexical.df = np.zeros(len(lexical.vocab), dtype=np.int64)
+        for seg in lexical.segments:
+            lexical.df[: len(seg.indptr) - 1] += np.diff(seg.indptr)
         return lexical

@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -24,9 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from . import audit, news, syndication
+from . import sentence_vectors as sv
 from . import snapshot as snap
 from .answering import ArticleView, build_answer, score_sentences
-from .chunking import ChunkerSettings, make_chunks, split_sentences
+from .chunking import ChunkerSettings
 from .config import DEFAULT_LIBRARY, EngineConfig
 from .dates import iso, window_for
 from .dense import DenseIndex
@@ -34,6 +35,7 @@ from .embedding import Encoder
 from .errors import ArticleBotError, BadInput, NotFound, StorageError
 from .explain import explain_answer
 from .fetch import FetchPolicy
+from .ingest import EmbeddedArticle, K, embed_articles, embed_by_length
 from .lexical import LexicalIndex
 from .models import AddResult, Answer, ArticleInfo, Document
 from .preview import Preview, make_preview
@@ -49,8 +51,10 @@ MAX_TITLE_CHARS = 300
 # Articles whose text and sentence spans stay in memory for answering.
 ARTICLE_CACHE = 1_024
 SEEDED_KEY = "samples_seeded"
-# Chunks embedded per call when adding: a question waits for at most one slice.
-EMBED_SLICE = 32
+# Texts embedded per call when adding: a question waits for at most one slice. The slices are
+# cut from texts sorted by length, so one encoder batch (16) per slice pads no more than a
+# bigger slice would, and a question waits half as long.
+EMBED_SLICE = 16
 
 
 class Engine:
@@ -72,6 +76,10 @@ class Engine:
             cache_dir=config.model_cache or self.home / "models",
         )
         self.chunker = chunker or ChunkerSettings()
+        # Answering reads the sentence vectors stored at ingest instead of embedding sentences.
+        self.sentence_vectors = sv.SentenceVectors(
+            self.store.conn, self.encoder.tag, self.encoder.encode_documents
+        )
         self.fetch_policy = FetchPolicy(
             allow_private=config.allow_private_urls, max_bytes=config.max_source_bytes
         )
@@ -170,11 +178,13 @@ class Engine:
     def forget_article(self, row: int) -> None:
         with self._articles_guard:
             self._articles.pop(row, None)
+        self.sentence_vectors.forget(row)
 
     def forget_articles(self) -> None:
         """Drop cached article texts (another process may have removed and reused a row id)."""
         with self._articles_guard:
             self._articles.clear()
+        self.sentence_vectors.forget()
 
     # -- snapshots -----------------------------------------------------------------------------
 
@@ -252,14 +262,15 @@ class Engine:
         identity = self.identity()
         started = time.perf_counter()
         try:
-            generation, chunks, dense, texts = self._index_inputs(
+            generation, chunks, dense, lexical, texts = self._index_inputs(
                 library, identity, expected_bumps
             )
         except ValueError:
             log.warning("library %s: stored vectors are incomplete; re-embedding", library)
             self._rechunk_locked(library, None)
-            generation, chunks, dense, texts = self._index_inputs(library, identity)
-        lexical = LexicalIndex.build(chunks.ids, texts)
+            generation, chunks, dense, lexical, texts = self._index_inputs(library, identity)
+        # Only the chunks the lexical index lacks are tokenized (all of them on a full build).
+        lexical = lexical.extended(chunks.ids[len(lexical) :], texts)
         built = snap.Snapshot(library, generation, identity, dense, lexical, chunks)
         self._snapshots[library] = built
         self.forget_articles()
@@ -279,11 +290,14 @@ class Engine:
 
     def _index_inputs(
         self, library: str, identity: snap.IndexIdentity, expected_bumps: int | None = None
-    ) -> tuple[int, snap.ChunkTable, DenseIndex, list[str]]:
-        """Generation, chunk table, dense index and chunk texts, read as one consistent state.
+    ) -> tuple[int, snap.ChunkTable, DenseIndex, LexicalIndex, list[str]]:
+        """Generation, chunk table, dense index, lexical index to extend and the texts of the
+        chunks it lacks, read as one consistent state.
 
         The dense index is the current one extended by the new chunks when ``expected_bumps``
-        allows it (see ``_dense_update``), else built from every stored vector.
+        allows it (see ``_dense_update``), else built from every stored vector. The lexical
+        index is then the current one too when the chunks were only appended (an add), else
+        an empty one to be extended by every chunk.
 
         Raises:
             ValueError: A stored vector is missing or of another dimension.
@@ -294,17 +308,24 @@ class Engine:
             chunks = self._chunk_table(library)
             current = self._snapshots.get(library)
             dense = None
+            lexical = LexicalIndex()
             if expected_bumps is not None and current is not None:
                 dense = self._dense_update(current, identity, generation, chunks, expected_bumps)
+                kept = len(current.chunks)
+                if dense is not None and np.array_equal(chunks.ids[:kept], current.chunks.ids):
+                    lexical = current.lexical
             if dense is None:
                 dense = self._dense_build(library, identity, chunks)
             texts: list[str] = []
             row, text = -1, ""
-            for a, s, e in zip(chunks.articles, chunks.starts, chunks.ends, strict=True):
+            first = len(lexical)
+            for a, s, e in zip(
+                chunks.articles[first:], chunks.starts[first:], chunks.ends[first:], strict=True
+            ):
                 if a != row:
                     row, text = int(a), store.article_text(int(a))
                 texts.append(text[s:e])
-        return generation, chunks, dense, texts
+        return generation, chunks, dense, lexical, texts
 
     def _dense_build(
         self, library: str, identity: snap.IndexIdentity, chunks: snap.ChunkTable
@@ -382,16 +403,15 @@ class Engine:
         chunks = 0
         if progress:
             progress(0, total)
-        for done, article in enumerate(articles, start=1):
-            sentences = split_sentences(article.text)
-            spans = make_chunks(article.text, sentences, self.chunker)
-            vectors = self.embed_documents(self._chunk_inputs(article.title, article.text, spans))
+        embedded = self.embed_articles((a, a.title, a.text) for a in articles)
+        for done, (article, ready) in enumerate(embedded, start=1):
             with self.store.write() as db:
-                self.store.set_sentences(db, article.id, sentences)
-                self.store.replace_chunks(db, library, article.id, spans, vectors)
+                self.store.set_sentences(db, article.id, ready.sentences)
+                self.store.replace_chunks(db, library, article.id, ready.spans, ready.chunk_vectors)
+                self._put_sentence_vectors(db, article.id, ready)
                 self.store.bump_generation(db, library)
             self.forget_article(article.id)
-            chunks += len(spans)
+            chunks += len(ready.spans)
             if progress:
                 progress(done, total)
         # Only now: a rebuild killed midway must not pass for one that re-embedded everything.
@@ -400,19 +420,25 @@ class Engine:
         return chunks
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
-        """Embed an article's chunks a slice at a time.
+        """Embed texts a slice of alike lengths at a time (``index.ingest.embed_by_length``).
 
         The model is shared and takes one call at a time: slices let the questions of every
-        library go between them instead of waiting for the whole of a long article.
+        library go between them instead of waiting for the whole of a long import.
         """
-        if len(texts) <= EMBED_SLICE:
-            return self.encoder.encode_documents(texts)
-        return np.concatenate(
-            [
-                self.encoder.encode_documents(texts[first : first + EMBED_SLICE])
-                for first in range(0, len(texts), EMBED_SLICE)
-            ]
-        )
+        return embed_by_length(self.encoder.encode_documents, texts, EMBED_SLICE)
+
+    def embed_articles(
+        self, items: Iterable[tuple[K, str, str | None]]
+    ) -> Iterator[tuple[K, EmbeddedArticle | None]]:
+        """``(key, title, text)`` items as ``(key, EmbeddedArticle)``, many articles per pass.
+
+        A None text is passed through as ``(key, None)``. See ``index.ingest``.
+        """
+        return embed_articles(items, self.chunker, self._chunk_inputs, self.embed_documents)
+
+    def _put_sentence_vectors(self, db, row: int, ready: EmbeddedArticle) -> None:
+        if len(ready.sentence_vectors) == len(ready.sentences):
+            sv.put(db, row, self.encoder.tag, ready.sentences, ready.sentence_vectors)
 
     def _reindex_after_failure(self, library: str) -> None:
         """After a write failed midway, index what was committed; the original error wins."""
@@ -529,8 +555,13 @@ class Library:
             engine.group_stories(self.name)
             changed = False
             try:
-                for done, (document, wanted_id, text) in enumerate(prepared, start=1):
-                    result = self._add_one(document, wanted_id, text, added_by)
+                # Several articles per encoder pass (index.ingest); a duplicate is not embedded.
+                embedded = engine.embed_articles(
+                    (item, _title(item[0]), None if self._stored(item) else item[2])
+                    for item in prepared
+                )
+                for done, ((document, wanted_id, text), ready) in enumerate(embedded, start=1):
+                    result = self._add_one(document, wanted_id, text, added_by, ready)
                     results.append(result)
                     changed = changed or not result.duplicate
                     if progress:
@@ -561,22 +592,37 @@ class Library:
             raise BadInput(f"Record {number}: {problem}.")
         raise BadInput(f"{problem[0].upper()}{problem[1:]}.")
 
+    def _stored(self, item: tuple[Document, str | None, str]) -> bool:
+        """Whether an article with this text or URL is already in the library."""
+        document, _, text = item
+        found = self.engine.store.find_duplicate(self.name, content_hash(text), document.url)
+        return found is not None
+
     def _add_one(
-        self, document: Document, wanted_id: str | None, text: str, added_by: str | None
+        self,
+        document: Document,
+        wanted_id: str | None,
+        text: str,
+        added_by: str | None,
+        ready: EmbeddedArticle | None = None,
     ) -> AddResult:
-        """Store one article with its chunks and vectors in one transaction (or find it stored)."""
+        """Store one article with its chunks and vectors in one transaction (or find it stored).
+
+        Args:
+            ready: The article already split and embedded (``Engine.embed_articles``).
+        """
         engine = self.engine
         store = engine.store
         started = time.perf_counter()
-        title = " ".join(clean_text(document.title or "").split())[:MAX_TITLE_CHARS] or "Untitled"
+        title = _title(document)
         digest = content_hash(text)
         existing = store.find_duplicate(self.name, digest, document.url)
         if existing is None:
-            sentences = split_sentences(text)
-            spans = make_chunks(text, sentences, engine.chunker)
+            if ready is None:
+                ready = next(engine.embed_articles([(None, title, text)]))[1]
+            sentences, spans, vectors = ready.sentences, ready.spans, ready.chunk_vectors
             if not spans:
                 raise BadInput("The article has no sentences to index.")
-            vectors = engine.embed_documents(engine._chunk_inputs(title, text, spans))
             with store.write() as db:
                 # Again under the write lock: another process may have added it meanwhile.
                 existing = store.find_duplicate(self.name, digest, document.url)
@@ -598,6 +644,7 @@ class Library:
                         _field(added_by),
                     )
                     store.insert_chunks(db, self.name, row, spans, vectors)
+                    engine._put_sentence_vectors(db, row, ready)
                     audit.record(
                         db, audit.ADD, self.name, article_id, title, _field(added_by), utc_now()
                     )
@@ -661,8 +708,11 @@ class Library:
             rows = None
         query_vector = engine.encoder.encode_queries([question])[0]
         candidates = news.retrieve_within(current, query_vector, question, mode, rows)
-        encode = engine.encoder.encode_documents if rescore else None
-        scored = score_sentences(question, query_vector, candidates, engine.article_view, encode,
+        # Sentence vectors come from the store (computed at ingest), not the model.
+        vectors = engine.sentence_vectors
+        encode = vectors.encode if rescore else None
+        articles = vectors.articles(engine.article_view) if rescore else engine.article_view
+        scored = score_sentences(question, query_vector, candidates, articles, encode,
                                  idf=current.lexical.idf)
         scored, stories = news.one_copy_per_story(engine.store, scored)
         scored = news.newest_first(scored, window)
@@ -769,6 +819,10 @@ class Library:
                 raise
             engine._reindex_locked(self.name)
         return chunks
+
+
+def _title(document: Document) -> str:
+    return " ".join(clean_text(document.title or "").split())[:MAX_TITLE_CHARS] or "Untitled"
 
 
 def _duplicate(store: Store, existing: StoredArticle, started: float) -> AddResult:

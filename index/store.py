@@ -67,6 +67,14 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_library ON chunks (library, id);
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks (article);
+-- Vectors of an article's sentences for answering (index.sentence_vectors): derived data, like
+-- the chunk vectors; a data directory without them answers by embedding sentences instead.
+CREATE TABLE IF NOT EXISTS sentence_vectors (
+    article INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+    encoder TEXT NOT NULL,
+    spans TEXT NOT NULL,
+    vectors BLOB NOT NULL
+);
 """ + AUDIT_SCHEMA + STORY_SCHEMA  # new tables only: an existing home gains them at its next start
 
 
@@ -444,6 +452,7 @@ class Store:
     def delete_article(db: sqlite3.Connection, row_id: int) -> list[int]:
         chunk_ids = [r[0] for r in db.execute("SELECT id FROM chunks WHERE article=?", (row_id,))]
         db.execute("DELETE FROM chunks WHERE article=?", (row_id,))
+        db.execute("DELETE FROM sentence_vectors WHERE article=?", (row_id,))
         db.execute("DELETE FROM articles WHERE id=?", (row_id,))
         return chunk_ids
 
