@@ -50,11 +50,13 @@ _ORDINAL_WORDS = (
     "nineteenth|twentieth|twenty-first"
 )
 
-# Words of a sentence: letters/digits with inner hyphens, apostrophes, dots ("U.S."), figures
+# Words of a sentence: initials and dotted abbreviations with their final dot ("H.", "U.S.":
+# "James H. Ward" is one name), letters/digits with inner hyphens, apostrophes, dots, figures
 # with thousands separators and decimals, a currency sign in front; anything else is one
 # punctuation token.
 _TOKEN = re.compile(
-    r"[$€£]?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?"
+    r"(?:[^\W\d_]\.)+(?=[\s,;:)]|$)"  # initials and dotted abbreviations: "H.", "U.S."
+    r"|[$€£]?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?"
     r"|[$€£]?\d+(?:\.\d+)?%?"
     r"|[^\W_](?:[\w'’\-–.]*[^\W_])?"
     r"|\S"
@@ -86,7 +88,7 @@ _FUNCTION = {
     "what", "how", "why", "whether", "often", "usually", "generally", "typically", "mainly",
     "mostly", "largely", "still", "already", "now", "far", "somewhat", "almost", "sometimes",
     "rather", "quite", "ever", "never", "always", "once", "most", "more", "less", "later", "soon",
-    "currently", "especially"
+    "currently", "especially", "cannot"
 }
 # Common verbs whose past forms do not end in -ed; -ed/-ing verbs are recognised by shape (see
 # _verbish). An answer to "what"/"which"/"who" is a noun phrase, so verbs end a phrase.
@@ -108,8 +110,9 @@ _VERBS = {
 # "[such as] Metamath", "[include] drizzle, rain ..."); trimmed from the front of a phrase.
 _INTRO = {
     "called", "known", "named", "termed", "referred", "include", "includes", "included", "contain",
-    "contains", "contained", "containing", "namely", "e.g", "i.e", "became", "become", "becomes",
-    "remain", "remains", "remained", "considered", "regarded", "began", "begun", "beginning"
+    "contains", "contained", "containing", "namely", "e.g", "i.e", "e.g.", "i.e.", "became",
+    "become", "becomes", "remain", "remains", "remained", "considered", "regarded", "began",
+    "begun", "beginning",
 }
 # Inside a phrase these start a new sub-phrase ("inoculations [in] paralyzed polio patients").
 _SPLIT = _FUNCTION - {"of", "and", "or", "&", "the", "a", "an"}
@@ -342,6 +345,13 @@ def _stems(word: str) -> tuple[str, ...]:
     return tuple(s for s in tokenize(word) if len(s) > 1 or s.isdigit())
 
 
+def question_stems(question: str) -> frozenset[str]:
+    """The question's word stems, and its dotted abbreviations as written ("u.s.")."""
+    stems = {s for s in tokenize(question) if len(s) > 1 or s.isdigit()}
+    stems.update(m.group(0).lower() for m in _TOKEN.finditer(question) if m.group(0)[-1] == ".")
+    return frozenset(stems)
+
+
 def tokenize_sentence(sentence: str, question_stems: frozenset[str]) -> list[Token]:
     """Tokens of ``sentence`` with offsets, flagged when they repeat a question word."""
     tokens = []
@@ -353,6 +363,8 @@ def tokenize_sentence(sentence: str, question_stems: frozenset[str]) -> list[Tok
         if not punct and low not in _FUNCTION and low not in _CLAUSE:
             stems = _stems(low)
             matched = bool(stems) and all(s in question_stems for s in stems)
+            # An abbreviation's letters are too short to be stems: it matches as written.
+            matched = matched or (low.endswith(".") and low in question_stems)
         tokens.append(Token(m.start(), m.end(), text, low, punct, matched))
     return [
         Token(t.start, t.end, t.text, t.low, t.punct, t.matched, True) if _verbish(tokens, k) else t
@@ -373,6 +385,8 @@ def _verbish(tokens: list[Token], k: int) -> bool:
         return False
     if tok.low in _VERBS:
         return True
+    if _present_verb(tokens, k):
+        return True
     if len(tok.low) < 5 or not tok.low.endswith(("ed", "ing", "ly")):
         return False
     before = tokens[k - 1] if k > 0 else None
@@ -388,6 +402,30 @@ def _verbish(tokens: list[Token], k: int) -> bool:
         and not before.text[:1].isupper()
         or (before is not None and before.text[:1].isupper() and k > 1)
     )
+
+
+# Words that follow a verb rather than a noun ("ranges [from]", "refers [to]", "lies [at]").
+_AFTER_VERB = {
+    "to", "from", "at", "in", "on", "into", "onto", "for", "with", "that", "the", "a", "an"
+}
+_SUBJECT_START = {"the", "a", "an", "this", "that", "its", "his", "her", "their", "our", "each"}
+
+
+def _present_verb(tokens: list[Token], k: int) -> bool:
+    """A present-tense verb right after a one-word subject: "The altitude [ranges] from",
+    "Latin [refers] to", "a raindrop [increases] in". The subject is one noun opened by a
+    determiner, a name, or the sentence's start; the verb ends in -s and is followed by a
+    preposition or an article. A plural noun in a compound ("records of water levels in") is
+    not opened that way."""
+    tok = tokens[k]
+    low = tok.low
+    if k < 1 or k + 1 >= len(tokens) or not low.endswith("s") or low.endswith(("ss", "us", "is")):
+        return False
+    subject, nxt = tokens[k - 1], tokens[k + 1]
+    if not _content(subject) or subject.verb or nxt.low not in _AFTER_VERB:
+        return False
+    opener = tokens[k - 2] if k >= 2 else None
+    return opener is None or opener.low in _SUBJECT_START or opener.text[:1].isupper()
 
 
 def _is_boundary(tok: Token) -> bool:
@@ -591,7 +629,7 @@ def span_candidates(
 ) -> list[SpanCandidate]:
     """Phrases of ``sentence`` that may answer ``question``, best first (offsets in sentence)."""
     qtype = qtype or question_type(question)
-    q_stems = frozenset(s for s in tokenize(question) if len(s) > 1 or s.isdigit())
+    q_stems = question_stems(question)
     tokens = tokenize_sentence(sentence, q_stems)
     if not tokens:
         return []
@@ -682,7 +720,14 @@ def span_candidates(
         lead = 0
         while i + lead < j and tokens[i + lead].matched:
             lead += 1
-        costly = len(inner_matched) - focus_inside - lead
+        # Likewise behind them: the noun the question names is the head of the answer's phrase
+        # ("[unmarried and divorced] women" for "what groups of women").
+        trail = 0
+        while j - trail > i + lead and tokens[j - 1 - trail].matched:
+            if tokens[j - 1 - trail].verb:
+                break
+            trail += 1
+        costly = len(inner_matched) - focus_inside - lead - trail
         if kind in (Kind.PERSON, Kind.PLACE, Kind.ENTITY):
             if _cuts_name(tokens, i, j):
                 score -= W_NAME
@@ -825,7 +870,7 @@ def answer_evidence(question: str, sentence: str, qtype: QuestionType | None = N
     kind = qtype.kind
     if kind is Kind.OTHER or (kind is Kind.ENTITY and not qtype.focus):
         return 0.0
-    q_stems = frozenset(s for s in tokenize(question) if len(s) > 1 or s.isdigit())
+    q_stems = question_stems(question)
     tokens = tokenize_sentence(sentence, q_stems)
     if kind is Kind.NUMBER:
         spans = _number_spans(tokens)

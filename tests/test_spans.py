@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from index.spans import Kind, answer_evidence, mark_answer, question_type, span_candidates
+from index.spans import (
+    Kind,
+    answer_evidence,
+    mark_answer,
+    question_type,
+    span_candidates,
+    tokenize_sentence,
+)
 
 
 def marked(question: str, sentence: str) -> str | None:
@@ -187,3 +194,32 @@ def test_organisation_questions_prefer_a_proper_name():
 def test_a_count_in_dozens_is_marked_whole():
     sentence = "Two dozen fighters were killed in the strikes, witnesses said."
     assert marked("How many fighters were killed?", sentence) == "Two dozen"
+
+
+def test_initials_and_abbreviations_stay_in_a_name():
+    # "H." and "U.S." keep their dot: a name runs over an initial, and the question's "U.S."
+    # is recognised in the sentence instead of being offered as the answer.
+    question = "Who was the first U.S. envoy to the talks?"
+    assert marked(question, "Mary K. Osei was the first U.S. envoy to the talks.") == "Mary K. Osei"
+
+
+def test_present_tense_verb_after_its_subject_ends_a_phrase():
+    verbs = lambda s: [t.text for t in tokenize_sentence(s, frozenset()) if t.verb]  # noqa: E731
+    assert verbs("The altitude ranges from 40 m to 900 m.") == ["ranges"]
+    assert verbs("Latin refers to the language of Rome.") == ["refers"]
+    # A plural noun inside a phrase is not a verb: "records of water [levels] in the bay".
+    assert verbs("They kept records of water levels in the bay.") == ["kept"]
+
+
+def test_question_noun_behind_the_answer_costs_nothing():
+    # "what groups of voters" -> "[renting voters]": the question's noun is the head of the
+    # answer's phrase, as its words in front of the new words already are.
+    question = "What groups of voters backed the mayor?"
+    sentence = "In the runoff, renting voters backed the mayor."
+    scores = {sentence[c.start : c.end]: c.score for c in span_candidates(question, sentence)}
+    assert scores["renting voters"] == pytest.approx(scores["renting"])
+
+
+def test_cannot_is_not_part_of_the_answer():
+    sentence = "The statue cannot be moved without a permit."
+    assert marked("What cannot be moved?", sentence) == "statue"
