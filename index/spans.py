@@ -131,6 +131,8 @@ _UNITS = {
     "year", "months", "month", "weeks", "week", "days", "day", "hours", "hour", "minutes",
     "minute", "seconds", "centuries", "decades", "times", "votes", "seats"
 }
+# Prepositions that open the means or manner of an action ("imaged [at] infinity").
+_MEANS = {"at", "by", "through", "via", "from", "on", "with", "using"}
 _RANGE_JOINERS = {"to", "and", "or", "-", "–"}
 # Words after which a capitalised word is a place ("in Durban", "from Montreal").
 _PLACE_PREPOSITIONS = {"in", "at", "from", "near", "to", "into", "across", "outside", "inside"}
@@ -165,6 +167,8 @@ W_LIST = 0.3  # per list separator, when the question asks for several things
 W_NUMBER_FOCUS = 0.3  # the figure stands right before the counted noun
 W_UNIT = 0.1  # the figure comes with its unit
 W_YEAR = 0.5  # a bare year offered for "how many/much"
+W_MANNER = 0.3  # a phrase opened by a preposition of means, for "how is X done?"
+W_FOLLOWS = 0.5  # right after the word the question puts before its final wh-word
 
 _DATE = re.compile(
     rf"\b(?:(?:{_WEEKDAYS}),?\s+)?(?:(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
@@ -193,6 +197,10 @@ class QuestionType:
     plural: bool = False  # asks for several things ("which two states", "what are the forms")
     typed: bool = False  # asks for a kind ("what kind of engine"), answered by a modifier
     named: bool = False  # asks for something with a proper name ("what organization", "name")
+    manner: bool = False  # "how is X done?": answered by the means, "[by] ...", "[at] ..."
+    # The question word right before a wh-word that ends the question ("part of what?",
+    # "several hundred what?"): the answer follows that word in the sentence.
+    before_wh: str | None = None
 
 
 @dataclass(frozen=True)
@@ -234,7 +242,13 @@ def question_type(question: str) -> QuestionType:
     named = focus in _NAMED_FOCUS or bool(
         re.search(r"\b(what|which) (is|was|are|were) the names?\b", joined)
     )
-    return QuestionType(qtype.kind, focus, side, plural, typed, named)
+    manner = qtype.kind is Kind.OTHER and bool(
+        re.match(r"how (is|are|was|were|can|could)\b", joined)
+    )
+    before_wh = None
+    if len(words) > 1 and words[-1] in {"what", "which", "whom", "who"}:
+        before_wh = next((w for w in reversed(words[:-1]) if w not in _FUNCTION), None)
+    return QuestionType(qtype.kind, focus, side, plural, typed, named, manner, before_wh)
 
 
 _AUXILIARIES = {"is", "are", "was", "were", "be", "been", "being", "has", "have", "had"}
@@ -641,6 +655,7 @@ def span_candidates(
     for i, j in list(ranges):
         ranges.update(_extend(tokens, i, j))
     typed_ranges: set[tuple[int, int]] = set()
+    titles: set[tuple[int, int]] = set()  # quoted titles, named as a whole ("the motto \"...\"")
     if kind is Kind.NUMBER:
         typed_ranges = set(_number_spans(tokens))
     elif kind is Kind.DATE:
@@ -652,7 +667,8 @@ def span_candidates(
             r for r in _name_spans(tokens) if not all(t.matched for t in tokens[r[0] : r[1]])
         }
         if kind is Kind.ENTITY:
-            ranges |= set(_regex_spans(tokens, sentence, _QUOTED, 1))
+            titles = set(_regex_spans(tokens, sentence, _QUOTED, 1))
+            ranges |= titles
     typed_ranges = {r for r in typed_ranges if not any(t.matched for t in tokens[r[0] : r[1]])}
     # A figure, a date or a quotation is what "how many", "when" and "what did X say" ask for;
     # when the sentence has one, other phrases are not offered.
@@ -671,6 +687,22 @@ def span_candidates(
 
     if qtype.plural or kind in (Kind.ENTITY, Kind.OTHER):
         ranges |= {r for i, j in list(ranges) if (r := _list_span(tokens, i, j))}
+    if qtype.manner:
+        # "How is the image formed?" -> "[at infinity]", "[by] variables": the means is a
+        # phrase with its preposition, which the answer keeps.
+        ranges |= {(k, j) for i, j in ranges if (k := _means_before(tokens, i)) is not None}
+
+    # "... part of what?" -> "part of [India]": where the question ends on its wh-word, the
+    # answer starts at the first word after the sentence's copy of the word before it.
+    follows: set[int] = set()
+    if qtype.before_wh:
+        wh_stems = set(_stems(qtype.before_wh))
+        for k, t in enumerate(tokens):
+            if t.matched and set(_stems(t.low)) & wh_stems:
+                m = k + 1
+                while m < len(tokens) and tokens[m].low in _FUNCTION:
+                    m += 1
+                follows.add(m)
 
     out = []
     for i, j in ranges:
@@ -700,6 +732,12 @@ def span_candidates(
             after_preposition = i > 0 and tokens[i - 1].low in _SPLIT and not _after_by(tokens, i)
             if side is not None and not (qtype.side == "subject" and after_preposition):
                 score += W_SIDE / (1.0 + side / 3.0)
+        if i in follows:
+            score += W_FOLLOWS
+        elif any(i < m < j for m in follows):
+            score -= W_FOLLOWS  # "[part of India]" repeats the question's "part of"
+        if qtype.manner and tokens[i].low in _MEANS:
+            score += W_MANNER
         if _next_to_copula(tokens, i, j):
             score += W_COPULA
         if qtype.plural:
@@ -729,9 +767,10 @@ def span_candidates(
             trail += 1
         costly = len(inner_matched) - focus_inside - lead - trail
         if kind in (Kind.PERSON, Kind.PLACE, Kind.ENTITY):
-            if _cuts_name(tokens, i, j):
+            inside_title = any(a <= i and j <= b and (a, b) != (i, j) for a, b in titles)
+            if _cuts_name(tokens, i, j) or inside_title:
                 score -= W_NAME
-            elif _is_name(tokens, i, j):
+            elif _is_name(tokens, i, j) or (i, j) in titles:
                 # A name is quoted whole even where the question shares part of it: "who
                 # founded Harlow Motors" -> "[Edith Harlow]", "which hospital" -> "[Kestrel
                 # Hospital]"; and "who" is answered by the name, not by the descriptors news
@@ -739,13 +778,22 @@ def span_candidates(
                 costly = 0
                 score += W_NAME if kind is Kind.PERSON or qtype.named else 0.0
         score -= W_MATCHED * max(0, costly)
-        score -= W_LENGTH * max(0, words - FREE_WORDS)
+        if (i, j) not in titles:  # a title is quoted whole, however long
+            score -= W_LENGTH * max(0, words - FREE_WORDS)
         core = " ".join(t.text for t in tokens[i:j] if not t.matched)
         out.append(
             SpanCandidate(tokens[i].start, tokens[j - 1].end, score, typed, core, counts_focus)
         )
     out.sort(key=lambda c: (-c.score, c.end - c.start))
     return out
+
+
+def _means_before(tokens: list[Token], i: int) -> int | None:
+    """Where the preposition of means before ``tokens[i]`` stands ("[by] a chain"), if any."""
+    k = i - 1
+    while k >= 0 and tokens[k].low in _DETERMINERS:
+        k -= 1
+    return k if k >= 0 and tokens[k].low in _MEANS else None
 
 
 def _is_name(tokens: list[Token], i: int, j: int) -> bool:

@@ -223,3 +223,26 @@ def test_question_noun_behind_the_answer_costs_nothing():
 def test_cannot_is_not_part_of_the_answer():
     sentence = "The statue cannot be moved without a permit."
     assert marked("What cannot be moved?", sentence) == "statue"
+
+
+def test_how_is_it_done_keeps_the_preposition_of_means():
+    sentence = "Across the valley, the signal is carried by a chain of relay masts."
+    question = "How is the signal carried across the valley?"
+    assert question_type(question).manner
+    assert marked(question, sentence) == "by a chain of relay masts"
+    sentence = "In the end the vote was counted by hand."
+    assert marked("How was the vote counted?", sentence) == "by hand"
+
+
+def test_a_quoted_title_is_named_whole():
+    sentence = 'The festival has its own anthem, "Songs of the Northern Harbour," which opens.'
+    question = "What is the name of the festival's anthem?"
+    assert marked(question, sentence) == "Songs of the Northern Harbour"
+
+
+def test_answer_follows_the_word_before_a_final_wh_word():
+    # "... part of what?": the answer follows the sentence's "part of", without it.
+    question = "The island hoped to become part of what?"
+    assert question_type(question).before_wh == "part"
+    sentence = "For decades the island hoped to become part of Norway rather than Sweden."
+    assert marked(question, sentence) == "Norway"
