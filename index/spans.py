@@ -201,6 +201,7 @@ class QuestionType:
     # The question word right before a wh-word that ends the question ("part of what?",
     # "several hundred what?"): the answer follows that word in the sentence.
     before_wh: str | None = None
+    action: bool = False  # asks what someone did ("what did X do?"): a verb phrase answers
 
 
 @dataclass(frozen=True)
@@ -248,7 +249,8 @@ def question_type(question: str) -> QuestionType:
     before_wh = None
     if len(words) > 1 and words[-1] in {"what", "which", "whom", "who"}:
         before_wh = next((w for w in reversed(words[:-1]) if w not in _FUNCTION), None)
-    return QuestionType(qtype.kind, focus, side, plural, typed, named, manner, before_wh)
+    action = bool({"do", "doing", "done", "happen", "happened", "happens"} & set(words[1:]))
+    return QuestionType(qtype.kind, focus, side, plural, typed, named, manner, before_wh, action)
 
 
 _AUXILIARIES = {"is", "are", "was", "were", "be", "been", "being", "has", "have", "had"}
@@ -401,6 +403,8 @@ def _verbish(tokens: list[Token], k: int) -> bool:
         return True
     if _present_verb(tokens, k):
         return True
+    if 0 < k < len(tokens) - 1 and tokens[k - 1].low == "to" and tokens[k + 1].low in _OBJECT_START:
+        return True  # an infinitive with its object: "used to [focus] a beam"
     if len(tok.low) < 5 or not tok.low.endswith(("ed", "ing", "ly")):
         return False
     before = tokens[k - 1] if k > 0 else None
@@ -422,6 +426,7 @@ def _verbish(tokens: list[Token], k: int) -> bool:
 _AFTER_VERB = {
     "to", "from", "at", "in", "on", "into", "onto", "for", "with", "that", "the", "a", "an"
 }
+_OBJECT_START = {"a", "an", "the", "its", "his", "her", "their", "this", "these", "those"}
 _SUBJECT_START = {"the", "a", "an", "this", "that", "its", "his", "her", "their", "our", "each"}
 
 
@@ -439,7 +444,12 @@ def _present_verb(tokens: list[Token], k: int) -> bool:
     if not _content(subject) or subject.verb or nxt.low not in _AFTER_VERB:
         return False
     opener = tokens[k - 2] if k >= 2 else None
-    return opener is None or opener.low in _SUBJECT_START or opener.text[:1].isupper()
+    return (
+        opener is None
+        or opener.low in _SUBJECT_START
+        or opener.text[:1].isupper()
+        or opener.low.endswith(("'s", "’s"))  # "the storm's updraft [blows] the hail"
+    )
 
 
 def _is_boundary(tok: Token) -> bool:
@@ -704,10 +714,13 @@ def span_candidates(
                     m += 1
                 follows.add(m)
 
+    nominal = kind in (Kind.ENTITY, Kind.PERSON, Kind.PLACE) and not qtype.action
     out = []
     for i, j in ranges:
         if all(t.matched or t.punct or t.low in _FUNCTION for t in tokens[i:j]):
             continue  # repeating the question is not an answer
+        if nominal and (i, j) not in titles and any(t.verb for t in tokens[i + 1 : j - 1]):
+            continue  # "which part" asks for a noun phrase, not a clause around a verb
         words = sum(1 for t in tokens[i:j] if not t.punct)
         distance = _distance(tokens, i, j, anchors)
         score = 1.0 / (1.0 + distance / 3.0) if distance is not None else 0.0

@@ -246,3 +246,20 @@ def test_answer_follows_the_word_before_a_final_wh_word():
     assert question_type(question).before_wh == "part"
     sentence = "For decades the island hoped to become part of Norway rather than Sweden."
     assert marked(question, sentence) == "Norway"
+
+
+def test_which_part_is_not_answered_by_a_clause():
+    # A noun-phrase question gets no candidate that runs over a verb.
+    question = "To which part of the ship was the cargo moved?"
+    sentence = "The crew's crane lifts the crates to the forward part of the ship."
+    texts = [sentence[c.start : c.end] for c in span_candidates(question, sentence)]
+    assert "forward part" in texts
+    assert not any("lifts" in t for t in texts)
+    # "What did X do?" is answered by a verb phrase, so there clauses stay.
+    assert question_type("What did the crew do with the crates?").action
+
+
+def test_infinitive_and_verb_after_a_possessive_subject():
+    verbs = lambda s: [t.text for t in tokenize_sentence(s, frozenset()) if t.verb]  # noqa: E731
+    assert verbs("The mirror is used to focus a beam.") == ["focus"]
+    assert verbs("The tide's pull lifts the boats.") == ["lifts"]
