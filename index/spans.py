@@ -167,6 +167,7 @@ W_LIST = 0.3  # per list separator, when the question asks for several things
 W_NUMBER_FOCUS = 0.3  # the figure stands right before the counted noun
 W_UNIT = 0.1  # the figure comes with its unit
 W_YEAR = 0.5  # a bare year offered for "how many/much"
+W_HEAD = 0.1  # ends on the question's noun that it modifies: "[second-order logic]"
 W_MANNER = 0.3  # a phrase opened by a preposition of means, for "how is X done?"
 W_FOLLOWS = 0.5  # right after the word the question puts before its final wh-word
 
@@ -657,6 +658,8 @@ def span_candidates(
     tokens = tokenize_sentence(sentence, q_stems)
     if not tokens:
         return []
+    # Words the question capitalises past its first: names ("Trump"), never an answer's head.
+    q_names = {w.lower() for w in _WORD.findall(question)[1:] if w[:1].isupper()}
     anchors = [k for k, t in enumerate(tokens) if t.matched]
     focus_stems = set(_stems(qtype.focus)) if qtype.focus else set()
     kind = qtype.kind
@@ -775,10 +778,14 @@ def span_candidates(
         # ("[unmarried and divorced] women" for "what groups of women").
         trail = 0
         while j - trail > i + lead and tokens[j - 1 - trail].matched:
-            if tokens[j - 1 - trail].verb:
-                break
+            if tokens[j - 1 - trail].verb or tokens[j - 1 - trail].low in q_names:
+                break  # a verb ends the phrase; a name the question has is not its head
             trail += 1
         costly = len(inner_matched) - focus_inside - lead - trail
+        if trail and trail < j - i:
+            # Ending on that noun beats stopping short of it: "[Köppen] climate system" cuts
+            # the name the question asks for.
+            score += W_HEAD
         if kind in (Kind.PERSON, Kind.PLACE, Kind.ENTITY):
             inside_title = any(a <= i and j <= b and (a, b) != (i, j) for a, b in titles)
             if _cuts_name(tokens, i, j) or inside_title:
