@@ -88,7 +88,7 @@ _FUNCTION = {
     "what", "how", "why", "whether", "often", "usually", "generally", "typically", "mainly",
     "mostly", "largely", "still", "already", "now", "far", "somewhat", "almost", "sometimes",
     "rather", "quite", "ever", "never", "always", "once", "most", "more", "less", "later", "soon",
-    "currently", "especially", "cannot"
+    "currently", "especially", "cannot", "least"
 }
 # Common verbs whose past forms do not end in -ed; -ed/-ing verbs are recognised by shape (see
 # _verbish). An answer to "what"/"which"/"who" is a noun phrase, so verbs end a phrase.
@@ -825,8 +825,11 @@ def _is_name(tokens: list[Token], i: int, j: int) -> bool:
     if not words or words[0].matched or (len(words) == 1 and i == 0):
         return False
     nxt = tokens[j] if j < len(tokens) else None
+    # An adjective of a noun that follows is no name: "[French] immigrants"; a possessor is:
+    # "[Radha's] love story".
+    possessive = words[-1].low.endswith(("'s", "’s"))
     if len(words) == 1 and _content(nxt) and nxt.text[:1].islower() and not nxt.verb:
-        return False  # an adjective of a noun that follows: "[French] immigrants"
+        return possessive and words[0].text[:1].isupper()
     return all(t.text[:1].isupper() or t.low in {"of", "&", "de", "van", "von"} for t in words)
 
 

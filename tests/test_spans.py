@@ -274,3 +274,13 @@ def test_a_name_the_question_has_is_not_the_answers_head():
     scores = {sentence[c.start : c.end]: c.score for c in span_candidates(question, sentence)}
     assert marked(question, sentence) == "Lindqvist"
     assert scores["Lindqvist"] - scores["Senator Ada Okafor"] == pytest.approx(0.2)
+
+
+def test_a_possessive_name_is_a_name_and_at_least_is_not_an_answer():
+    # "her beloved [Mira]'s dowry": the possessor is named, not an adjective of "dowry".
+    question = "What is the name of the poet's bride?"
+    sentence = "The song tells of the poet and his beloved Mira's dowry of silver."
+    assert marked(question, sentence) == "Mira"
+    sentence = "Candidates must be at least 21 on polling day."
+    texts = [sentence[c.start : c.end] for c in span_candidates("What is the age limit?", sentence)]
+    assert "least 21" not in texts
