@@ -168,6 +168,7 @@ W_NUMBER_FOCUS = 0.3  # the figure stands right before the counted noun
 W_UNIT = 0.1  # the figure comes with its unit
 W_YEAR = 0.5  # a bare year offered for "how many/much"
 W_HEAD = 0.1  # ends on the question's noun that it modifies: "[second-order logic]"
+W_PREDICATE = 0.3  # the predicate after the subject, for "what did X do?"
 W_MANNER = 0.3  # a phrase opened by a preposition of means, for "how is X done?"
 W_FOLLOWS = 0.5  # right after the word the question puts before its final wh-word
 
@@ -250,7 +251,12 @@ def question_type(question: str) -> QuestionType:
     before_wh = None
     if len(words) > 1 and words[-1] in {"what", "which", "whom", "who"}:
         before_wh = next((w for w in reversed(words[:-1]) if w not in _FUNCTION), None)
-    action = bool({"do", "doing", "done", "happen", "happened", "happens"} & set(words[1:]))
+    # "do" as the main verb ("what did they do?", "what must travellers do?"), not do-support
+    # ("what do entities form?"); or "what happened?".
+    action = any(
+        w in {"do", "doing", "done"} and (k + 1 == len(words) or words[k + 1] in _PREPOSITIONS)
+        for k, w in enumerate(words[2:], start=2)
+    ) or (len(words) > 1 and words[1] in {"happen", "happened", "happens"})
     return QuestionType(qtype.kind, focus, side, plural, typed, named, manner, before_wh, action)
 
 
@@ -426,6 +432,12 @@ def _verbish(tokens: list[Token], k: int) -> bool:
 # Words that follow a verb rather than a noun ("ranges [from]", "refers [to]", "lies [at]").
 _AFTER_VERB = {
     "to", "from", "at", "in", "on", "into", "onto", "for", "with", "that", "the", "a", "an"
+}
+_PREPOSITIONS = {
+    "in", "at", "on", "to", "for", "with", "about", "after", "before", "during", "when", "if"
+}
+_AUX_OR_TO = {
+    "to", "must", "will", "would", "should", "can", "could", "may", "might", "did", "do", "does"
 }
 _OBJECT_START = {"a", "an", "the", "its", "his", "her", "their", "this", "these", "those"}
 _SUBJECT_START = {"the", "a", "an", "this", "that", "its", "his", "her", "their", "our", "each"}
@@ -700,6 +712,22 @@ def span_candidates(
 
     if qtype.plural or kind in (Kind.ENTITY, Kind.OTHER):
         ranges |= {r for i, j in list(ranges) if (r := _list_span(tokens, i, j))}
+    predicates: set[tuple[int, int]] = set()
+    if qtype.action:
+        # "What did X do?" is answered by X's predicate: from the word after X (past "must",
+        # "to") to the end of the clause ("X [spoke out against their own party];").
+        for k, t in enumerate(tokens):
+            if not t.matched or t.verb or (k + 1 < len(tokens) and tokens[k + 1].matched):
+                continue
+            a = k + 1
+            while a < len(tokens) and tokens[a].low in _AUX_OR_TO:
+                a += 1
+            b = a
+            while b < len(tokens) and not (tokens[b].punct and tokens[b].text in _BOUNDARY_PUNCT):
+                b += 1
+            if a < b and _content(tokens[a]) and tokens[a].text[:1].islower():
+                predicates.add((a, b))
+        ranges |= predicates
     if qtype.manner:
         # "How is the image formed?" -> "[at infinity]", "[by] variables": the means is a
         # phrase with its preposition, which the answer keeps.
@@ -798,7 +826,9 @@ def span_candidates(
                 costly = 0
                 score += W_NAME if kind is Kind.PERSON or qtype.named else 0.0
         score -= W_MATCHED * max(0, costly)
-        if (i, j) not in titles:  # a title is quoted whole, however long
+        if (i, j) in predicates:
+            score += W_PREDICATE  # a predicate is quoted whole, however long
+        elif (i, j) not in titles:  # so is a title
             score -= W_LENGTH * max(0, words - FREE_WORDS)
         core = " ".join(t.text for t in tokens[i:j] if not t.matched)
         out.append(

@@ -258,6 +258,13 @@ def test_which_part_is_not_answered_by_a_clause():
     assert not any("lifts" in t for t in texts)
     # "What did X do?" is answered by a verb phrase, so there clauses stay.
     assert question_type("What did the crew do with the crates?").action
+    assert not question_type("What shape do they take?").action  # "do" only supports "take"
+
+
+def test_what_did_they_do_is_answered_by_the_predicate():
+    question = "What did the strikers do after the vote?"
+    sentence = "After the vote, the strikers marched to the town hall; police watched."
+    assert marked(question, sentence) == "marched to the town hall"
 
 
 def test_infinitive_and_verb_after_a_possessive_subject():
