@@ -169,6 +169,7 @@ W_UNIT = 0.1  # the figure comes with its unit
 W_YEAR = 0.5  # a bare year offered for "how many/much"
 W_HEAD = 0.1  # ends on the question's noun that it modifies: "[second-order logic]"
 W_PREDICATE = 0.3  # the predicate after the subject, for "what did X do?"
+W_LIST_CUT = 0.3  # only the first item of a list, for a question that is not typed as one
 W_MANNER = 0.3  # a phrase opened by a preposition of means, for "how is X done?"
 W_FOLLOWS = 0.5  # right after the word the question puts before its final wh-word
 
@@ -680,6 +681,7 @@ def span_candidates(
     for i, j in list(ranges):
         ranges.update(_extend(tokens, i, j))
     typed_ranges: set[tuple[int, int]] = set()
+    lists: set[tuple[int, int]] = set()  # "tobacco, indigo and rice"
     titles: set[tuple[int, int]] = set()  # quoted titles, named as a whole ("the motto \"...\"")
     if kind is Kind.NUMBER:
         typed_ranges = set(_number_spans(tokens))
@@ -711,7 +713,9 @@ def span_candidates(
         }
 
     if qtype.plural or kind in (Kind.ENTITY, Kind.OTHER):
-        ranges |= {r for i, j in list(ranges) if (r := _list_span(tokens, i, j))}
+        lists = {r for i, j in list(ranges) if (r := _list_span(tokens, i, j))}
+        ranges |= lists
+        lists = {r for r in lists if _news_list(tokens, r)}
     predicates: set[tuple[int, int]] = set()
     if qtype.action:
         # "What did X do?" is answered by X's predicate: from the word after X (past "must",
@@ -826,6 +830,8 @@ def span_candidates(
                 costly = 0
                 score += W_NAME if kind is Kind.PERSON or qtype.named else 0.0
         score -= W_MATCHED * max(0, costly)
+        if not qtype.plural and any(a <= i and j <= b and (a, b) != (i, j) for a, b in lists):
+            score -= W_LIST_CUT  # one item of a list answers for the whole: "[tobacco], indigo"
         if (i, j) in predicates:
             score += W_PREDICATE  # a predicate is quoted whole, however long
         elif (i, j) not in titles:  # so is a title
@@ -924,6 +930,17 @@ def _next_to_copula(tokens: list[Token], i: int, j: int) -> bool:
     if k >= 0 and tokens[k].low in _COPULA:
         return True
     return j < len(tokens) and tokens[j].low in _COPULA
+
+
+def _news_list(tokens: list[Token], span: tuple[int, int]) -> bool:
+    """Whether the list ``span`` is closed by a bare "and"/"or" ("tobacco, indigo and rice").
+
+    News style puts no comma before the closing "and" of a list; ", and" more often joins
+    another clause or a looser phrase ("... the Atlantic Ocean, warmer winters, and longer
+    seasons"), so only lists closed by a bare "and"/"or" count as one answer.
+    """
+    joints = [k for k in range(span[0] + 1, span[1]) if tokens[k].low in {"and", "or"}]
+    return bool(joints) and tokens[joints[-1] - 1].text != ","
 
 
 def _list_span(tokens: list[Token], i: int, j: int) -> tuple[int, int] | None:

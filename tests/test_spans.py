@@ -291,3 +291,12 @@ def test_a_possessive_name_is_a_name_and_at_least_is_not_an_answer():
     sentence = "Candidates must be at least 21 on polling day."
     texts = [sentence[c.start : c.end] for c in span_candidates("What is the age limit?", sentence)]
     assert "least 21" not in texts
+
+
+def test_a_news_list_is_answered_whole_but_a_serial_comma_joins_no_list():
+    # News style closes a list with a bare "and": one item of it is a cut answer.
+    sentence = "The farms grew barley, hops and flax for export."
+    assert marked("What did the farms grow for export?", sentence) == "barley, hops and flax"
+    # ", and" joins looser phrases: the first of them stays the answer.
+    sentence = "The coast is tempered by the Irish Sea, warmer winters, and long summers."
+    assert marked("What tempers the coast?", sentence) == "Irish Sea"
