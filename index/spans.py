@@ -50,11 +50,13 @@ _ORDINAL_WORDS = (
     "nineteenth|twentieth|twenty-first"
 )
 
-# Words of a sentence: letters/digits with inner hyphens, apostrophes, dots ("U.S."), figures
+# Words of a sentence: initials and dotted abbreviations with their final dot ("H.", "U.S.":
+# "James H. Ward" is one name), letters/digits with inner hyphens, apostrophes, dots, figures
 # with thousands separators and decimals, a currency sign in front; anything else is one
 # punctuation token.
 _TOKEN = re.compile(
-    r"[$€£]?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?"
+    r"(?:[^\W\d_]\.)+(?=[\s,;:)]|$)"  # initials and dotted abbreviations: "H.", "U.S."
+    r"|[$€£]?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?"
     r"|[$€£]?\d+(?:\.\d+)?%?"
     r"|[^\W_](?:[\w'’\-–.]*[^\W_])?"
     r"|\S"
@@ -86,7 +88,7 @@ _FUNCTION = {
     "what", "how", "why", "whether", "often", "usually", "generally", "typically", "mainly",
     "mostly", "largely", "still", "already", "now", "far", "somewhat", "almost", "sometimes",
     "rather", "quite", "ever", "never", "always", "once", "most", "more", "less", "later", "soon",
-    "currently", "especially"
+    "currently", "especially", "cannot", "least"
 }
 # Common verbs whose past forms do not end in -ed; -ed/-ing verbs are recognised by shape (see
 # _verbish). An answer to "what"/"which"/"who" is a noun phrase, so verbs end a phrase.
@@ -108,8 +110,9 @@ _VERBS = {
 # "[such as] Metamath", "[include] drizzle, rain ..."); trimmed from the front of a phrase.
 _INTRO = {
     "called", "known", "named", "termed", "referred", "include", "includes", "included", "contain",
-    "contains", "contained", "containing", "namely", "e.g", "i.e", "became", "become", "becomes",
-    "remain", "remains", "remained", "considered", "regarded", "began", "begun", "beginning"
+    "contains", "contained", "containing", "namely", "e.g", "i.e", "e.g.", "i.e.", "became",
+    "become", "becomes", "remain", "remains", "remained", "considered", "regarded", "began",
+    "begun", "beginning",
 }
 # Inside a phrase these start a new sub-phrase ("inoculations [in] paralyzed polio patients").
 _SPLIT = _FUNCTION - {"of", "and", "or", "&", "the", "a", "an"}
@@ -128,6 +131,8 @@ _UNITS = {
     "year", "months", "month", "weeks", "week", "days", "day", "hours", "hour", "minutes",
     "minute", "seconds", "centuries", "decades", "times", "votes", "seats"
 }
+# Prepositions that open the means or manner of an action ("imaged [at] infinity").
+_MEANS = {"at", "by", "through", "via", "from", "on", "with", "using"}
 _RANGE_JOINERS = {"to", "and", "or", "-", "–"}
 # Words after which a capitalised word is a place ("in Durban", "from Montreal").
 _PLACE_PREPOSITIONS = {"in", "at", "from", "near", "to", "into", "across", "outside", "inside"}
@@ -162,6 +167,11 @@ W_LIST = 0.3  # per list separator, when the question asks for several things
 W_NUMBER_FOCUS = 0.3  # the figure stands right before the counted noun
 W_UNIT = 0.1  # the figure comes with its unit
 W_YEAR = 0.5  # a bare year offered for "how many/much"
+W_HEAD = 0.1  # ends on the question's noun that it modifies: "[second-order logic]"
+W_PREDICATE = 0.3  # the predicate after the subject, for "what did X do?"
+W_LIST_CUT = 0.3  # only the first item of a list, for a question that is not typed as one
+W_MANNER = 0.3  # a phrase opened by a preposition of means, for "how is X done?"
+W_FOLLOWS = 0.5  # right after the word the question puts before its final wh-word
 
 _DATE = re.compile(
     rf"\b(?:(?:{_WEEKDAYS}),?\s+)?(?:(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
@@ -190,6 +200,11 @@ class QuestionType:
     plural: bool = False  # asks for several things ("which two states", "what are the forms")
     typed: bool = False  # asks for a kind ("what kind of engine"), answered by a modifier
     named: bool = False  # asks for something with a proper name ("what organization", "name")
+    manner: bool = False  # "how is X done?": answered by the means, "[by] ...", "[at] ..."
+    # The question word right before a wh-word that ends the question ("part of what?",
+    # "several hundred what?"): the answer follows that word in the sentence.
+    before_wh: str | None = None
+    action: bool = False  # asks what someone did ("what did X do?"): a verb phrase answers
 
 
 @dataclass(frozen=True)
@@ -231,7 +246,19 @@ def question_type(question: str) -> QuestionType:
     named = focus in _NAMED_FOCUS or bool(
         re.search(r"\b(what|which) (is|was|are|were) the names?\b", joined)
     )
-    return QuestionType(qtype.kind, focus, side, plural, typed, named)
+    manner = qtype.kind is Kind.OTHER and bool(
+        re.match(r"how (is|are|was|were|can|could)\b", joined)
+    )
+    before_wh = None
+    if len(words) > 1 and words[-1] in {"what", "which", "whom", "who"}:
+        before_wh = next((w for w in reversed(words[:-1]) if w not in _FUNCTION), None)
+    # "do" as the main verb ("what did they do?", "what must travellers do?"), not do-support
+    # ("what do entities form?"); or "what happened?".
+    action = any(
+        w in {"do", "doing", "done"} and (k + 1 == len(words) or words[k + 1] in _PREPOSITIONS)
+        for k, w in enumerate(words[2:], start=2)
+    ) or (len(words) > 1 and words[1] in {"happen", "happened", "happens"})
+    return QuestionType(qtype.kind, focus, side, plural, typed, named, manner, before_wh, action)
 
 
 _AUXILIARIES = {"is", "are", "was", "were", "be", "been", "being", "has", "have", "had"}
@@ -342,6 +369,13 @@ def _stems(word: str) -> tuple[str, ...]:
     return tuple(s for s in tokenize(word) if len(s) > 1 or s.isdigit())
 
 
+def question_stems(question: str) -> frozenset[str]:
+    """The question's word stems, and its dotted abbreviations as written ("u.s.")."""
+    stems = {s for s in tokenize(question) if len(s) > 1 or s.isdigit()}
+    stems.update(m.group(0).lower() for m in _TOKEN.finditer(question) if m.group(0)[-1] == ".")
+    return frozenset(stems)
+
+
 def tokenize_sentence(sentence: str, question_stems: frozenset[str]) -> list[Token]:
     """Tokens of ``sentence`` with offsets, flagged when they repeat a question word."""
     tokens = []
@@ -353,6 +387,8 @@ def tokenize_sentence(sentence: str, question_stems: frozenset[str]) -> list[Tok
         if not punct and low not in _FUNCTION and low not in _CLAUSE:
             stems = _stems(low)
             matched = bool(stems) and all(s in question_stems for s in stems)
+            # An abbreviation's letters are too short to be stems: it matches as written.
+            matched = matched or (low.endswith(".") and low in question_stems)
         tokens.append(Token(m.start(), m.end(), text, low, punct, matched))
     return [
         Token(t.start, t.end, t.text, t.low, t.punct, t.matched, True) if _verbish(tokens, k) else t
@@ -373,6 +409,10 @@ def _verbish(tokens: list[Token], k: int) -> bool:
         return False
     if tok.low in _VERBS:
         return True
+    if _present_verb(tokens, k):
+        return True
+    if 0 < k < len(tokens) - 1 and tokens[k - 1].low == "to" and tokens[k + 1].low in _OBJECT_START:
+        return True  # an infinitive with its object: "used to [focus] a beam"
     if len(tok.low) < 5 or not tok.low.endswith(("ed", "ing", "ly")):
         return False
     before = tokens[k - 1] if k > 0 else None
@@ -387,6 +427,42 @@ def _verbish(tokens: list[Token], k: int) -> bool:
         _content(before)
         and not before.text[:1].isupper()
         or (before is not None and before.text[:1].isupper() and k > 1)
+    )
+
+
+# Words that follow a verb rather than a noun ("ranges [from]", "refers [to]", "lies [at]").
+_AFTER_VERB = {
+    "to", "from", "at", "in", "on", "into", "onto", "for", "with", "that", "the", "a", "an"
+}
+_PREPOSITIONS = {
+    "in", "at", "on", "to", "for", "with", "about", "after", "before", "during", "when", "if"
+}
+_AUX_OR_TO = {
+    "to", "must", "will", "would", "should", "can", "could", "may", "might", "did", "do", "does"
+}
+_OBJECT_START = {"a", "an", "the", "its", "his", "her", "their", "this", "these", "those"}
+_SUBJECT_START = {"the", "a", "an", "this", "that", "its", "his", "her", "their", "our", "each"}
+
+
+def _present_verb(tokens: list[Token], k: int) -> bool:
+    """A present-tense verb right after a one-word subject: "The altitude [ranges] from",
+    "Latin [refers] to", "a raindrop [increases] in". The subject is one noun opened by a
+    determiner, a name, or the sentence's start; the verb ends in -s and is followed by a
+    preposition or an article. A plural noun in a compound ("records of water levels in") is
+    not opened that way."""
+    tok = tokens[k]
+    low = tok.low
+    if k < 1 or k + 1 >= len(tokens) or not low.endswith("s") or low.endswith(("ss", "us", "is")):
+        return False
+    subject, nxt = tokens[k - 1], tokens[k + 1]
+    if not _content(subject) or subject.verb or nxt.low not in _AFTER_VERB:
+        return False
+    opener = tokens[k - 2] if k >= 2 else None
+    return (
+        opener is None
+        or opener.low in _SUBJECT_START
+        or opener.text[:1].isupper()
+        or opener.low.endswith(("'s", "’s"))  # "the storm's updraft [blows] the hail"
     )
 
 
@@ -591,10 +667,12 @@ def span_candidates(
 ) -> list[SpanCandidate]:
     """Phrases of ``sentence`` that may answer ``question``, best first (offsets in sentence)."""
     qtype = qtype or question_type(question)
-    q_stems = frozenset(s for s in tokenize(question) if len(s) > 1 or s.isdigit())
+    q_stems = question_stems(question)
     tokens = tokenize_sentence(sentence, q_stems)
     if not tokens:
         return []
+    # Words the question capitalises past its first: names ("Trump"), never an answer's head.
+    q_names = {w.lower() for w in _WORD.findall(question)[1:] if w[:1].isupper()}
     anchors = [k for k, t in enumerate(tokens) if t.matched]
     focus_stems = set(_stems(qtype.focus)) if qtype.focus else set()
     kind = qtype.kind
@@ -603,6 +681,8 @@ def span_candidates(
     for i, j in list(ranges):
         ranges.update(_extend(tokens, i, j))
     typed_ranges: set[tuple[int, int]] = set()
+    lists: set[tuple[int, int]] = set()  # "tobacco, indigo and rice"
+    titles: set[tuple[int, int]] = set()  # quoted titles, named as a whole ("the motto \"...\"")
     if kind is Kind.NUMBER:
         typed_ranges = set(_number_spans(tokens))
     elif kind is Kind.DATE:
@@ -614,7 +694,8 @@ def span_candidates(
             r for r in _name_spans(tokens) if not all(t.matched for t in tokens[r[0] : r[1]])
         }
         if kind is Kind.ENTITY:
-            ranges |= set(_regex_spans(tokens, sentence, _QUOTED, 1))
+            titles = set(_regex_spans(tokens, sentence, _QUOTED, 1))
+            ranges |= titles
     typed_ranges = {r for r in typed_ranges if not any(t.matched for t in tokens[r[0] : r[1]])}
     # A figure, a date or a quotation is what "how many", "when" and "what did X say" ask for;
     # when the sentence has one, other phrases are not offered.
@@ -632,12 +713,49 @@ def span_candidates(
         }
 
     if qtype.plural or kind in (Kind.ENTITY, Kind.OTHER):
-        ranges |= {r for i, j in list(ranges) if (r := _list_span(tokens, i, j))}
+        lists = {r for i, j in list(ranges) if (r := _list_span(tokens, i, j))}
+        ranges |= lists
+        lists = {r for r in lists if _news_list(tokens, r)}
+    predicates: set[tuple[int, int]] = set()
+    if qtype.action:
+        # "What did X do?" is answered by X's predicate: from the word after X (past "must",
+        # "to") to the end of the clause ("X [spoke out against their own party];").
+        for k, t in enumerate(tokens):
+            if not t.matched or t.verb or (k + 1 < len(tokens) and tokens[k + 1].matched):
+                continue
+            a = k + 1
+            while a < len(tokens) and tokens[a].low in _AUX_OR_TO:
+                a += 1
+            b = a
+            while b < len(tokens) and not (tokens[b].punct and tokens[b].text in _BOUNDARY_PUNCT):
+                b += 1
+            if a < b and _content(tokens[a]) and tokens[a].text[:1].islower():
+                predicates.add((a, b))
+        ranges |= predicates
+    if qtype.manner:
+        # "How is the image formed?" -> "[at infinity]", "[by] variables": the means is a
+        # phrase with its preposition, which the answer keeps.
+        ranges |= {(k, j) for i, j in ranges if (k := _means_before(tokens, i)) is not None}
 
+    # "... part of what?" -> "part of [India]": where the question ends on its wh-word, the
+    # answer starts at the first word after the sentence's copy of the word before it.
+    follows: set[int] = set()
+    if qtype.before_wh:
+        wh_stems = set(_stems(qtype.before_wh))
+        for k, t in enumerate(tokens):
+            if t.matched and set(_stems(t.low)) & wh_stems:
+                m = k + 1
+                while m < len(tokens) and tokens[m].low in _FUNCTION:
+                    m += 1
+                follows.add(m)
+
+    nominal = kind in (Kind.ENTITY, Kind.PERSON, Kind.PLACE) and not qtype.action
     out = []
     for i, j in ranges:
         if all(t.matched or t.punct or t.low in _FUNCTION for t in tokens[i:j]):
             continue  # repeating the question is not an answer
+        if nominal and (i, j) not in titles and any(t.verb for t in tokens[i + 1 : j - 1]):
+            continue  # "which part" asks for a noun phrase, not a clause around a verb
         words = sum(1 for t in tokens[i:j] if not t.punct)
         distance = _distance(tokens, i, j, anchors)
         score = 1.0 / (1.0 + distance / 3.0) if distance is not None else 0.0
@@ -662,6 +780,12 @@ def span_candidates(
             after_preposition = i > 0 and tokens[i - 1].low in _SPLIT and not _after_by(tokens, i)
             if side is not None and not (qtype.side == "subject" and after_preposition):
                 score += W_SIDE / (1.0 + side / 3.0)
+        if i in follows:
+            score += W_FOLLOWS
+        elif any(i < m < j for m in follows):
+            score -= W_FOLLOWS  # "[part of India]" repeats the question's "part of"
+        if qtype.manner and tokens[i].low in _MEANS:
+            score += W_MANNER
         if _next_to_copula(tokens, i, j):
             score += W_COPULA
         if qtype.plural:
@@ -682,11 +806,23 @@ def span_candidates(
         lead = 0
         while i + lead < j and tokens[i + lead].matched:
             lead += 1
-        costly = len(inner_matched) - focus_inside - lead
+        # Likewise behind them: the noun the question names is the head of the answer's phrase
+        # ("[unmarried and divorced] women" for "what groups of women").
+        trail = 0
+        while j - trail > i + lead and tokens[j - 1 - trail].matched:
+            if tokens[j - 1 - trail].verb or tokens[j - 1 - trail].low in q_names:
+                break  # a verb ends the phrase; a name the question has is not its head
+            trail += 1
+        costly = len(inner_matched) - focus_inside - lead - trail
+        if trail and trail < j - i:
+            # Ending on that noun beats stopping short of it: "[Köppen] climate system" cuts
+            # the name the question asks for.
+            score += W_HEAD
         if kind in (Kind.PERSON, Kind.PLACE, Kind.ENTITY):
-            if _cuts_name(tokens, i, j):
+            inside_title = any(a <= i and j <= b and (a, b) != (i, j) for a, b in titles)
+            if _cuts_name(tokens, i, j) or inside_title:
                 score -= W_NAME
-            elif _is_name(tokens, i, j):
+            elif _is_name(tokens, i, j) or (i, j) in titles:
                 # A name is quoted whole even where the question shares part of it: "who
                 # founded Harlow Motors" -> "[Edith Harlow]", "which hospital" -> "[Kestrel
                 # Hospital]"; and "who" is answered by the name, not by the descriptors news
@@ -694,13 +830,26 @@ def span_candidates(
                 costly = 0
                 score += W_NAME if kind is Kind.PERSON or qtype.named else 0.0
         score -= W_MATCHED * max(0, costly)
-        score -= W_LENGTH * max(0, words - FREE_WORDS)
+        if not qtype.plural and any(a <= i and j <= b and (a, b) != (i, j) for a, b in lists):
+            score -= W_LIST_CUT  # one item of a list answers for the whole: "[tobacco], indigo"
+        if (i, j) in predicates:
+            score += W_PREDICATE  # a predicate is quoted whole, however long
+        elif (i, j) not in titles:  # so is a title
+            score -= W_LENGTH * max(0, words - FREE_WORDS)
         core = " ".join(t.text for t in tokens[i:j] if not t.matched)
         out.append(
             SpanCandidate(tokens[i].start, tokens[j - 1].end, score, typed, core, counts_focus)
         )
     out.sort(key=lambda c: (-c.score, c.end - c.start))
     return out
+
+
+def _means_before(tokens: list[Token], i: int) -> int | None:
+    """Where the preposition of means before ``tokens[i]`` stands ("[by] a chain"), if any."""
+    k = i - 1
+    while k >= 0 and tokens[k].low in _DETERMINERS:
+        k -= 1
+    return k if k >= 0 and tokens[k].low in _MEANS else None
 
 
 def _is_name(tokens: list[Token], i: int, j: int) -> bool:
@@ -712,8 +861,11 @@ def _is_name(tokens: list[Token], i: int, j: int) -> bool:
     if not words or words[0].matched or (len(words) == 1 and i == 0):
         return False
     nxt = tokens[j] if j < len(tokens) else None
+    # An adjective of a noun that follows is no name: "[French] immigrants"; a possessor is:
+    # "[Radha's] love story".
+    possessive = words[-1].low.endswith(("'s", "’s"))
     if len(words) == 1 and _content(nxt) and nxt.text[:1].islower() and not nxt.verb:
-        return False  # an adjective of a noun that follows: "[French] immigrants"
+        return possessive and words[0].text[:1].isupper()
     return all(t.text[:1].isupper() or t.low in {"of", "&", "de", "van", "von"} for t in words)
 
 
@@ -780,6 +932,17 @@ def _next_to_copula(tokens: list[Token], i: int, j: int) -> bool:
     return j < len(tokens) and tokens[j].low in _COPULA
 
 
+def _news_list(tokens: list[Token], span: tuple[int, int]) -> bool:
+    """Whether the list ``span`` is closed by a bare "and"/"or" ("tobacco, indigo and rice").
+
+    News style puts no comma before the closing "and" of a list; ", and" more often joins
+    another clause or a looser phrase ("... the Atlantic Ocean, warmer winters, and longer
+    seasons"), so only lists closed by a bare "and"/"or" count as one answer.
+    """
+    joints = [k for k in range(span[0] + 1, span[1]) if tokens[k].low in {"and", "or"}]
+    return bool(joints) and tokens[joints[-1] - 1].text != ","
+
+
 def _list_span(tokens: list[Token], i: int, j: int) -> tuple[int, int] | None:
     """The list that starts with phrase ``[i, j)``: "drizzle, rain, sleet, snow and hail"."""
     n = len(tokens)
@@ -825,7 +988,7 @@ def answer_evidence(question: str, sentence: str, qtype: QuestionType | None = N
     kind = qtype.kind
     if kind is Kind.OTHER or (kind is Kind.ENTITY and not qtype.focus):
         return 0.0
-    q_stems = frozenset(s for s in tokenize(question) if len(s) > 1 or s.isdigit())
+    q_stems = question_stems(question)
     tokens = tokenize_sentence(sentence, q_stems)
     if kind is Kind.NUMBER:
         spans = _number_spans(tokens)
