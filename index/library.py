@@ -716,7 +716,13 @@ class Library:
                                  idf=current.lexical.idf)
         scored, stories = news.one_copy_per_story(engine.store, scored)
         scored = news.newest_first(scored, window)
-        built = build_answer(question, scored, news.passages_to_build(question, k), encode=encode)
+        built = build_answer(
+            question,
+            scored,
+            news.passages_to_build(question, k),
+            encode=encode,
+            question_vector=query_vector,
+        )
         answer = news.finish(
             engine.store, self.name, built, scored, stories, k, window, explicit, note
         )

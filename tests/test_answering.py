@@ -20,6 +20,7 @@ from index.answering import (
     build_answer,
     count_nearby,
     is_relevant,
+    mark_answer,
     question_weights,
     quote_window,
     score_sentences,
@@ -264,3 +265,28 @@ def test_a_count_of_the_asked_noun_next_door_wins_over_a_measurement():
     assert count_nearby("When did the earthquake strike Hatay?", quake, 0, 0, 2) is None
     # No figure counting the noun anywhere in the window: nothing is moved.
     assert count_nearby("How many buildings collapsed in Hatay?", quake, 0, 0, 2) is None
+
+
+def test_span_reranking_embeds_only_close_candidates_and_never_the_question_again():
+    """The question's vector from retrieval is reused, and a sentence whose rules leave one clear
+    candidate is not embedded at all: the per-question cost of marking the answer."""
+    seen: list[str] = []
+
+    def counting_encode(texts: list[str]) -> np.ndarray:
+        seen.extend(texts)
+        return fake_encode(texts)
+
+    question = "Which militia did the US strike?"
+    sentence = (
+        "The US struck the Kataib Hezbollah militia and the Nujaba group near Qaim on Sunday."
+    )
+    span = mark_answer(
+        question, sentence, counting_encode, question_vector=fake_encode([question])[0]
+    )
+    assert span is not None
+    assert seen and question not in seen  # candidates embedded; the question reused, not again
+    seen.clear()
+    # "300" and "2019" are figures too, but far behind the count of the asked-about noun.
+    clear = "Twenty-five people were killed, and 300 others were hurt when a wall fell in 2019."
+    span = mark_answer("How many people were killed?", clear, counting_encode, strict=True)
+    assert clear[slice(*span)] == "Twenty-five" and seen == []
