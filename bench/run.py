@@ -34,6 +34,15 @@ QUESTION = "How many people were killed?"
 PEER_INGEST_LIMIT = 10_000
 
 
+
+def _installed_version(package: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
+
 class Bench:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
@@ -122,7 +131,6 @@ class Bench:
             ).split()
         except (OSError, StopIteration):
             flags = []
-        from importlib.metadata import version
 
         return {
             "cpu": cpu,
@@ -143,10 +151,10 @@ class Bench:
             ],
             "load_start": os.getloadavg(),
             "python": platform.python_version(),
-            "torch": version("torch"),
-            "onnxruntime": version("onnxruntime"),
-            "faiss": version("faiss-cpu"),
-            "txtai": version("txtai"),
+            "torch": _installed_version("torch"),
+            "onnxruntime": _installed_version("onnxruntime"),
+            "faiss": _installed_version("faiss-cpu"),
+            "txtai": _installed_version("txtai"),  # absent is fine with --no-peer
         }
 
     def corpus(self) -> Path:
