@@ -19,6 +19,7 @@ import select
 import shutil
 import signal
 import sqlite3
+import statistics
 import subprocess
 import sys
 import textwrap
@@ -38,7 +39,7 @@ DIM = 384
 KILL_TRIALS = 20
 ARTICLES_PER_TRIAL = 3
 OVERLAP = 1  # each trial's file repeats the first articles of the next one
-ARTICLES = 120  # the final import adds those no trial reached
+ARTICLES = 200  # the final import adds those no trial reached
 ADDED_RE = re.compile(r"library local: added (\S+) \(")
 
 FORK_SERVER = textwrap.dedent(
@@ -281,11 +282,18 @@ def wait_for_log(pid: int, err: Path, reached, timeout: float = 120) -> bool:
     raise TimeoutError(err.read_text(errors="replace"))
 
 
-def kill_plan(rng: random.Random, new: int):
+def start_window(durations: list[float]) -> float:
+    """The longest delay after a child's start for a kill "during start-up": 1.5 s, or less
+    where imports finish sooner on this machine (batched embedding makes a small import quick,
+    and a kill after the end kills nothing)."""
+    return min(1.5, 0.8 * statistics.median(durations)) if durations else 1.5
+
+
+def kill_plan(rng: random.Random, new: int, window: float = 1.5):
     """A random kill point: a log event to wait for, then a random delay after it."""
     kind = rng.choice(["start", "commits", "commits", "end"]) if new else "start"
     if kind == "start":  # Python and model start-up, the index check or rebuild, 1st embedding
-        return (lambda log: True), rng.uniform(0.05, 1.5)
+        return (lambda log: True), rng.uniform(min(0.05, window / 2), window)
     if kind == "commits":  # between two articles' transactions, or inside one
         k = rng.randint(1, max(1, new - 1))
         return (lambda log: len(ADDED_RE.findall(log)) >= k), rng.uniform(0.0, 0.05)
@@ -315,7 +323,8 @@ def test_sigkill_during_import_loses_no_acknowledged_article(tmp_path, encoder, 
     stored: dict[str, int] = {}
     stats = {"killed": 0, "finished first": 0}
     phases: dict[str, int] = {}
-    for number in range(3 * KILL_TRIALS):
+    durations: list[float] = []  # of the imports that finished before their kill
+    for number in range(4 * KILL_TRIALS):
         if stats["killed"] >= KILL_TRIALS:
             break
         first = number * ARTICLES_PER_TRIAL
@@ -324,8 +333,9 @@ def test_sigkill_during_import_loses_no_acknowledged_article(tmp_path, encoder, 
         new = len({r["article_id"] for r in chunk} - set(stored))
         out, err = tmp_path / f"trial{number}.out", tmp_path / f"trial{number}.err"
         job = {"argv": ["-v", "import", str(source)]}
+        started = time.monotonic()
         pid = server.start(job, child_env(home), out, err)
-        reached, delay = kill_plan(rng, new)
+        reached, delay = kill_plan(rng, new, start_window(durations))
         alive = wait_for_log(pid, err, reached)
         if alive:
             time.sleep(delay)
@@ -340,6 +350,7 @@ def test_sigkill_during_import_loses_no_acknowledged_article(tmp_path, encoder, 
             assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, log
             assert "imported" in out.read_text()
             stats["finished first"] += 1
+            durations.append(time.monotonic() - started)
         stored = check_database(home)
         missing = acknowledged - set(stored)
         assert not missing, f"trial {number}: acknowledged but lost: {sorted(missing)}"
