@@ -124,6 +124,7 @@ class ArticleView:
     added_at: str | None
     text: str
     sentences: list[tuple[int, int]]
+    source: str | None = None  # the outlet, shown beside each quote
 
 
 @dataclass(frozen=True)
@@ -536,6 +537,7 @@ def build_answer(
                 published=article.published,
                 added_by=article.added_by,
                 added_at=article.added_at,
+                source=article.source,
             )
         )
     best = passages[0]

@@ -159,6 +159,7 @@ class Engine:
             stored.added_at,
             stored.text,
             self.store.sentences(row),
+            stored.source,
         )
         with self._articles_guard:
             self._articles[row] = view

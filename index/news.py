@@ -122,8 +122,6 @@ def finish(
     if not answer.found:
         return replace(answer, since=since, before=before, recency=recency)
     row_of = {s.article.article_id: s.article.row for s in scored}
-    rows = sorted(set(row_of.values()))
-    sources = _sources(store, rows)
     groups = syndication.members(
         store.conn(), library, {stories.get(r, r) for r in row_of.values()}
     )
@@ -133,7 +131,7 @@ def finish(
         copies = (
             syndication.copies_for(groups, stories.get(row, row), row) if row is not None else []
         )
-        passages.append(replace(passage, source=sources.get(row), also_reported_by=tuple(copies)))
+        passages.append(replace(passage, also_reported_by=tuple(copies)))
     figures, agreeing = fig.compare(answer.question, passages)
     return replace(
         answer,
@@ -150,15 +148,3 @@ def passages_to_build(question: str, k: int) -> int:
     """How many passages to build: more than ``k`` for how-many questions (their figures)."""
     return max(k, fig.FIGURE_PASSAGES) if fig.asks_for_a_figure(question) else k
 
-
-def _sources(store: Store, rows: list[int]) -> dict[int, str | None]:
-    out: dict[int, str | None] = {}
-    db = store.conn()
-    for first in range(0, len(rows), 500):
-        batch = rows[first : first + 500]
-        marks = ",".join("?" * len(batch))
-        for row, source in db.execute(
-            f"SELECT id, source FROM articles WHERE id IN ({marks})", batch
-        ):
-            out[int(row)] = source
-    return out
