@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from cli_run import run_cli
 from sample_articles import (
     FULL_PAGE,
     FULL_PARAGRAPHS,
@@ -26,7 +27,6 @@ from sample_articles import (
     SHORT_TEASER,
     SHORT_TITLE,
 )
-from test_cli import run_cli
 
 from index.models import Document
 from index.preview import MIN_WORDS, first_paragraph, make_preview
