@@ -12,9 +12,9 @@ Pure functions, no I/O.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from .chunking import split_sentences
 from .models import Passage
 from .numbers import NUMBER_WORDS, words_to_number
 from .spans import question_type
@@ -210,8 +210,13 @@ class Figure:
         }
 
 
-def passage_figure(passage: Passage, noun: str | None = None) -> Figure | None:
+def passage_figure(
+    passage: Passage, noun: str | None, sentences: list[tuple[int, int]]
+) -> Figure | None:
     """The figure a passage gives for the question, with the sentence that holds it.
+
+    ``sentences`` are the article's stored sentence spans (article offsets): the quote is the
+    sentence holding the figure, found there rather than by splitting the passage again.
 
     The engine's answer span is read first. When the question counts a noun ("how many
     fighters") and the span's figure does not count it ("a magnitude [6.4] earthquake") while
@@ -232,9 +237,9 @@ def passage_figure(passage: Passage, noun: str | None = None) -> Figure | None:
         return None
     start, end = passage.start + value.start, passage.start + value.end
     quote_start, quote_end = passage.start, passage.end
-    for s, e in split_sentences(passage.text):
-        if passage.start + s <= start and end <= passage.start + e:
-            quote_start, quote_end = passage.start + s, passage.start + e
+    for s, e in sentences:
+        if s <= start and end <= e:
+            quote_start, quote_end = max(s, passage.start), min(e, passage.end)
             break
     return Figure(
         value=value.number,
@@ -254,8 +259,15 @@ def passage_figure(passage: Passage, noun: str | None = None) -> Figure | None:
     )
 
 
-def compare(question: str, passages: list[Passage]) -> tuple[list[Figure], int | None]:
+def compare(
+    question: str,
+    passages: list[Passage],
+    sentences_of: Callable[[str], list[tuple[int, int]]],
+) -> tuple[list[Figure], int | None]:
     """Each article's figure for a how-many/how-much question, and how many agree.
+
+    ``sentences_of`` gives an article's stored sentence spans by article id (see
+    :func:`passage_figure`).
 
     Returns:
         ``(figures, agreeing)``: the figures of the articles that give one (one per article, in
@@ -270,7 +282,7 @@ def compare(question: str, passages: list[Passage]) -> tuple[list[Figure], int |
     for passage in passages:
         if passage.article_id in by_article or passage.score < best_score - FIGURE_MARGIN:
             continue
-        figure = passage_figure(passage, noun)
+        figure = passage_figure(passage, noun, sentences_of(passage.article_id))
         if figure is not None:
             by_article[passage.article_id] = figure
     figures = list(by_article.values())

@@ -121,7 +121,8 @@ def finish(
     recency = note or window.note()
     if not answer.found:
         return replace(answer, since=since, before=before, recency=recency)
-    row_of = {s.article.article_id: s.article.row for s in scored}
+    views = {s.article.article_id: s.article for s in scored}
+    row_of = {article_id: view.row for article_id, view in views.items()}
     groups = syndication.members(
         store.conn(), library, {stories.get(r, r) for r in row_of.values()}
     )
@@ -132,7 +133,9 @@ def finish(
             syndication.copies_for(groups, stories.get(row, row), row) if row is not None else []
         )
         passages.append(replace(passage, also_reported_by=tuple(copies)))
-    figures, agreeing = fig.compare(answer.question, passages)
+    figures, agreeing = fig.compare(
+        answer.question, passages, lambda article_id: views[article_id].sentences
+    )
     return replace(
         answer,
         passages=passages[:k],
@@ -147,4 +150,3 @@ def finish(
 def passages_to_build(question: str, k: int) -> int:
     """How many passages to build: more than ``k`` for how-many questions (their figures)."""
     return max(k, fig.FIGURE_PASSAGES) if fig.asks_for_a_figure(question) else k
-
