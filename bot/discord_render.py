@@ -18,7 +18,7 @@ from index.figures import figure_line, outlet, summary
 from index.models import AddResult, Answer, ArticleInfo, Explanation, Passage
 from index.preview import Preview
 
-from .text_render import evidence, when
+from .text_render import evidence, unknown_names_line, when
 
 log = logging.getLogger(__name__)
 
@@ -258,6 +258,8 @@ def figures_field(answer: Answer) -> tuple[str, str]:
 def nothing_found_message(answer: Answer) -> str:
     """Plain text for an answer with no relevant passage, offering the nearest titles."""
     lines = [NOTHING_FOUND]
+    if answer.unknown_names:
+        lines.append(escape(cut(unknown_names_line(answer.unknown_names), 300)))
     if window_note(answer):
         lines.append(window_note(answer))
     if answer.nearest_titles:

@@ -38,9 +38,17 @@ def source_line(passage: Passage) -> str:
     return " — ".join(parts)
 
 
+def unknown_names_line(names: list[str]) -> str:
+    """Why nothing was found: "No article mentions Eiffel." (names as the asker wrote them)."""
+    listed = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
+    return f"No article mentions {listed}."
+
+
 def render_answer(answer: Answer, color: bool = False) -> str:
     if not answer.found:
         lines = [NOTHING_FOUND]
+        if answer.unknown_names:
+            lines.append(unknown_names_line(answer.unknown_names))
         if answer.nearest_titles:
             lines.append("Nearest articles: " + "; ".join(answer.nearest_titles))
         if answer.recency or answer.since or answer.before:

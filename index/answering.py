@@ -486,13 +486,24 @@ def build_answer(
     min_relevance: float | None = None,
     encode: Encode | None = None,
     question_vector: np.ndarray | None = None,
+    unknown_names: tuple[str, ...] = (),
 ) -> Answer:
-    """Pick up to ``k`` non-overlapping quote windows and mark the answer in the best one."""
+    """Pick up to ``k`` non-overlapping quote windows and mark the answer in the best one.
+
+    Args:
+        unknown_names: names in the question that the library never mentions
+            (index.unknown_names): the library cannot answer, whatever the scores say.
+    """
     if not scored:
-        return Answer(question=question, answer=None)
-    if not is_relevant(scored, min_relevance):
+        return Answer(question=question, answer=None, unknown_names=list(unknown_names))
+    if unknown_names or not is_relevant(scored, min_relevance):
         titles = list(dict.fromkeys(s.article.title for s in scored))[:3]
-        return Answer(question=question, answer=None, nearest_titles=titles)
+        return Answer(
+            question=question,
+            answer=None,
+            nearest_titles=titles,
+            unknown_names=list(unknown_names),
+        )
     passages: list[Passage] = []
     taken: dict[int, list[tuple[int, int]]] = {}
     for item in scored:

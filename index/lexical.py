@@ -21,6 +21,7 @@ import logging
 import math
 import re
 import shutil
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -69,9 +70,26 @@ def _fold_numbers(words: list[str]) -> list[str]:
     return out
 
 
+_APOSTROPHES = str.maketrans({"\u02bb": "'", "\u02bc": "'", "\u02bd": "'"})
+
+
+def fold_accents(text: str) -> str:
+    """``text`` without diacritics ("Löwenheim" -> "Lowenheim", "Köppen" -> "Koppen").
+
+    Readers type names the way their keyboard does: a question about "Lowenheim" or "Koppen"
+    must match the article's "Löwenheim" and "Köppen" on exact words. Letters with no plain
+    form ("ø", "ß") are left as they are; the okina and other modifier-letter apostrophes
+    become the apostrophe they are typed as ("Waiʻaleʻale" -> "Wai'ale'ale").
+    """
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def tokenize(text: str) -> list[str]:
-    """Lower-case, fold number words into digits, drop stop words, stem."""
-    words = _fold_numbers([w.lower() for w in _TOKEN.findall(text)])
+    """Lower-case, fold accents and number words into digits, drop stop words, stem."""
+    words = _fold_numbers([w.lower() for w in _TOKEN.findall(fold_accents(text))])
     stop = _stopwords()
     kept = [w for w in words if w not in stop]
     return _stemmer().stemWords(kept)

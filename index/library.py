@@ -42,6 +42,7 @@ from .preview import Preview, make_preview
 from .sources import document_from_bytes, document_from_text, load_source
 from .store import Store, StoredArticle, utc_now
 from .text import clean_text, content_hash
+from .unknown_names import unknown_names
 
 log = logging.getLogger(__name__)
 
@@ -723,6 +724,7 @@ class Library:
             news.passages_to_build(question, k),
             encode=encode,
             question_vector=query_vector,
+            unknown_names=unknown_names(question, current.lexical.vocab),
         )
         answer = news.finish(
             engine.store, self.name, built, scored, stories, k, window, explicit, note

@@ -188,6 +188,9 @@ class Answer:
     # one, and how many of them agree with the answer.
     figures: list[Any] = field(default_factory=list)
     agreeing_sources: int | None = None
+    # Names in the question that no article of the library mentions ("Eiffel"): why nothing
+    # was found, told to the reader.
+    unknown_names: list[str] = field(default_factory=list)
 
     @property
     def found(self) -> bool:
@@ -209,4 +212,6 @@ class Answer:
         if self.figures:
             out["figures"] = [f.to_json() for f in self.figures]
             out["agreeing_sources"] = self.agreeing_sources
+        if self.unknown_names:
+            out["unknown_names"] = list(self.unknown_names)
         return out

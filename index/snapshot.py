@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 FORMAT = 1
 # The lexical side: tokenizer and saved format (index.lexical; its scores equal bm25s's).
-TOKENIZER = "bm25s-stem-en/numbers/v1;tf-segments/v1"
+TOKENIZER = "bm25s-stem-en/numbers/accents/v2;tf-segments/v1"
 
 
 @dataclass(frozen=True)

@@ -189,6 +189,12 @@ def test_nothing_found_offers_nearest_titles_within_message_limit() -> None:
     assert "/add" in render.nothing_found_message(Answer(question="x", answer=None))
 
 
+def test_nothing_found_names_what_no_article_mentions() -> None:
+    answer = Answer(question="Eiffel Tower?", answer=None, unknown_names=["Eiffel", "Gustave"])
+    lines = render.nothing_found_message(answer).splitlines()
+    assert lines[:2] == [render.NOTHING_FOUND, "No article mentions Eiffel or Gustave."]
+
+
 def test_listing_and_replies() -> None:
     infos = [
         ArticleInfo(

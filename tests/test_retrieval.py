@@ -53,6 +53,14 @@ def test_numbers_in_words_match_digits():
     assert tokenize("Twenty-five people") == tokenize("25 people")
 
 
+def test_accents_and_okina_fold_to_what_a_keyboard_types():
+    assert tokenize("Löwenheim and Köppen") == tokenize("Lowenheim and Koppen")
+    assert tokenize("Mount Waiʻaleʻale") == tokenize("Mount Wai'ale'ale")
+    index = LexicalIndex.build(np.array([1, 2]), ["Köppen classified climates.", "Rain fell."])
+    ids, _ = index.search("Koppen", 2)
+    assert list(ids) == [1]
+
+
 def test_lexical_search_finds_names_and_figures():
     texts = [
         "The council met on Monday to discuss the budget.",
