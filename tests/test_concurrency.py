@@ -260,9 +260,12 @@ def test_two_processes_importing_into_one_home_store_each_article_once(tmp_path,
         assert list(engine.snapshot("local").chunks.ids) == [
             r.id for r in engine.store.chunk_rows("local")
         ]
-        for n in (3, 12, 20):
+        # A process told "busy" stored nothing: ask only about the articles that were stored.
+        stored = [n for n in (3, 12, 20) if f"town-{n:02d}" in ids]
+        assert stored
+        for n in stored:
             answer = library.ask(f"How many books does the library of Testville{n} hold?")
-            assert answer.passages[0].article_id == f"town-{n:02d}"
+            assert answer.passages and answer.passages[0].article_id == f"town-{n:02d}"
     finally:
         engine.close()
 
