@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 from cli_run import run_cli
+from http_site import send, serve
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_QUESTIONS = {
@@ -43,16 +41,11 @@ def home(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def web(tmp_path_factory):
+def web():
     """A local web server on 127.0.0.1 serving one article page."""
-    root = tmp_path_factory.mktemp("site")
-    (root / "article.html").write_text(ARTICLE_HTML)
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    handler.log_message = lambda *a: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    page = {"/article.html": lambda h: send(h, 200, ARTICLE_HTML.encode(), "text/html")}
+    with serve(page.get) as site:
+        yield f"http://127.0.0.1:{site.port}"
 
 
 def test_fresh_home_is_seeded_and_listed(home):

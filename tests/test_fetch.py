@@ -15,12 +15,13 @@ import ssl
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from http_site import Route, Site, send, serve
 from pdfs import make_pdf
 
 from index.errors import BadInput, FetchError
@@ -59,18 +60,6 @@ PLAIN_TEXT = "Tide tables\n\nHigh water is at 06:12 and 18:40 today.\n"
 
 
 # --- the test server ----------------------------------------------------------------------------
-
-Route = Callable[[BaseHTTPRequestHandler], None]
-
-
-def _send(h: BaseHTTPRequestHandler, status: int, body: bytes, ctype: str, **headers: str) -> None:
-    h.send_response(status)
-    h.send_header("Content-Type", ctype)
-    h.send_header("Content-Length", str(len(body)))
-    for name, value in headers.items():
-        h.send_header(name.replace("_", "-"), value)
-    h.end_headers()
-    h.wfile.write(body)
 
 
 def _redirect(h: BaseHTTPRequestHandler, location: str, status: int = 302) -> None:
@@ -134,7 +123,7 @@ def _chunked(size: int) -> Route:
 
 def _slow(h: BaseHTTPRequestHandler) -> None:
     time.sleep(2.0)
-    _send(h, 200, b"too late", "text/plain")
+    send(h, 200, b"too late", "text/plain")
 
 
 def _drip(h: BaseHTTPRequestHandler) -> None:
@@ -153,29 +142,29 @@ def _gzip_route(body: bytes) -> Route:
     compressed = gzip.compress(body)
 
     def route(h: BaseHTTPRequestHandler) -> None:
-        _send(h, 200, compressed, "text/plain; charset=utf-8", Content_Encoding="gzip")
+        send(h, 200, compressed, "text/plain; charset=utf-8", Content_Encoding="gzip")
 
     return route
 
 
 ROUTES: dict[str, Route] = {
-    "/article": lambda h: _send(h, 200, ARTICLE_HTML.encode(), "text/html; charset=utf-8"),
-    "/plain": lambda h: _send(h, 200, PLAIN_TEXT.encode(), "text/plain; charset=utf-8"),
-    "/doc": lambda h: _send(
+    "/article": lambda h: send(h, 200, ARTICLE_HTML.encode(), "text/html; charset=utf-8"),
+    "/plain": lambda h: send(h, 200, PLAIN_TEXT.encode(), "text/plain; charset=utf-8"),
+    "/doc": lambda h: send(
         h,
         200,
         make_pdf(["Quarterly report.", "Sales rose 4 percent."], "Q3 report"),
         "application/pdf",
     ),
-    "/notype.php": lambda h: _send(h, 200, ARTICLE_HTML.encode(), ""),
-    "/image": lambda h: _send(h, 200, b"\x89PNG\r\n\x1a\n" + bytes(100), "image/png"),
-    "/octet": lambda h: _send(h, 200, b"data", "application/octet-stream"),
-    "/missing": lambda h: _send(h, 404, b"nope", "text/plain"),
-    "/broken": lambda h: _send(h, 500, b"oops", "text/plain"),
+    "/notype.php": lambda h: send(h, 200, ARTICLE_HTML.encode(), ""),
+    "/image": lambda h: send(h, 200, b"\x89PNG\r\n\x1a\n" + bytes(100), "image/png"),
+    "/octet": lambda h: send(h, 200, b"data", "application/octet-stream"),
+    "/missing": lambda h: send(h, 404, b"nope", "text/plain"),
+    "/broken": lambda h: send(h, 500, b"oops", "text/plain"),
     "/to-relative": lambda h: _redirect(h, "plain"),
     "/to-ftp": lambda h: _redirect(h, "ftp://127.0.0.1/file.txt"),
     "/to-file": lambda h: _redirect(h, "file:///etc/passwd"),
-    "/no-location": lambda h: _send(h, 302, b"", "text/plain"),
+    "/no-location": lambda h: send(h, 302, b"", "text/plain"),
     "/close-delimited": _close_delimited,
     "/lying-length": _lying_length,
     "/declared-too-big": _declared_too_big,
@@ -188,52 +177,16 @@ ROUTES: dict[str, Route] = {
 }
 
 
-@dataclass
-class Server:
-    """A running test server: its port and the requests it received."""
-
-    port: int
-    requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+def _route(path: str) -> Route | None:
+    route = ROUTES.get(path)
+    return _chain if route is None and path.startswith("/chain/") else route
 
 
 @pytest.fixture
-def server() -> Iterator[Server]:
+def server() -> Iterator[Site]:
     """Serve ROUTES on 127.0.0.1 (a free port) in a thread; stop it after the test."""
-    state = Server(port=0)
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:  # noqa: N802 - name fixed by http.server
-            state.requests.append((self.path, dict(self.headers.items())))
-            route = ROUTES.get(self.path.split("?", 1)[0])
-            if route is None and self.path.startswith("/chain/"):
-                route = _chain
-            try:
-                if route is None:
-                    _send(self, 404, b"not found", "text/plain")
-                else:
-                    route(self)
-            except (BrokenPipeError, ConnectionResetError):
-                self.close_connection = True  # the client gave up on purpose
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-            """Keep test output quiet."""
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.block_on_close = False  # do not wait for handlers that sleep past the test
-    state.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.daemon = True
-    thread.start()
-    try:
-        yield state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serve(_route) as site:
+        yield site
 
 
 LOCAL = FetchPolicy(allow_private=True, timeout_s=5.0)
@@ -242,7 +195,7 @@ LOCAL = FetchPolicy(allow_private=True, timeout_s=5.0)
 # --- fetching real pages ------------------------------------------------------------------------
 
 
-def test_html_article_becomes_document(server: Server) -> None:
+def test_html_article_becomes_document(server: Site) -> None:
     doc = load_source(server.url("/article"), None, LOCAL)
     assert doc.title == "Harbour bridge reopens after repairs"
     assert doc.published == "2024-05-17"
@@ -253,12 +206,12 @@ def test_html_article_becomes_document(server: Server) -> None:
     assert doc.url == server.url("/article")
 
 
-def test_explicit_title_wins_over_page_title(server: Server) -> None:
+def test_explicit_title_wins_over_page_title(server: Site) -> None:
     doc = load_source(server.url("/article"), "My title", LOCAL)
     assert doc.title == "My title"
 
 
-def test_plain_text_and_request_headers(server: Server) -> None:
+def test_plain_text_and_request_headers(server: Site) -> None:
     fetched = fetch_url(server.url("/plain"), LOCAL)
     assert fetched.body == PLAIN_TEXT.encode()
     assert fetched.media_type == "text/plain"
@@ -272,22 +225,22 @@ def test_plain_text_and_request_headers(server: Server) -> None:
     assert doc.text == PLAIN_TEXT.strip()
 
 
-def test_pdf_over_http_extracts_text(server: Server) -> None:
+def test_pdf_over_http_extracts_text(server: Site) -> None:
     doc = load_source(server.url("/doc"), None, LOCAL)
     assert "Sales rose 4 percent." in doc.text
     assert doc.title == "Q3 report"
 
 
-def test_missing_content_type_is_sniffed(server: Server) -> None:
+def test_missing_content_type_is_sniffed(server: Site) -> None:
     doc = load_source(server.url("/notype.php"), None, LOCAL)
     assert doc.title == "Harbour bridge reopens after repairs"
 
 
-def test_gzip_body_is_decompressed(server: Server) -> None:
+def test_gzip_body_is_decompressed(server: Site) -> None:
     assert fetch_url(server.url("/gzip"), LOCAL).body == PLAIN_TEXT.encode()
 
 
-def test_gzip_bomb_stops_at_the_cap(server: Server) -> None:
+def test_gzip_bomb_stops_at_the_cap(server: Site) -> None:
     with pytest.raises(FetchError, match="bigger than the 100 KB limit"):
         fetch_url(server.url("/gzip-bomb"), FetchPolicy(allow_private=True, max_bytes=100_000))
 
@@ -295,30 +248,30 @@ def test_gzip_bomb_stops_at_the_cap(server: Server) -> None:
 # --- redirects ----------------------------------------------------------------------------------
 
 
-def test_redirect_chain_within_limit(server: Server) -> None:
+def test_redirect_chain_within_limit(server: Site) -> None:
     fetched = fetch_url(server.url("/chain/4"), LOCAL)  # 5 redirects: the default limit
     assert fetched.body == PLAIN_TEXT.encode()
     assert fetched.final_url == server.url("/plain")
     assert len(server.requests) == 6
 
 
-def test_redirect_chain_over_limit(server: Server) -> None:
+def test_redirect_chain_over_limit(server: Site) -> None:
     with pytest.raises(FetchError, match="redirected more than 5 times"):
         fetch_url(server.url("/chain/5"), LOCAL)  # 6 redirects
     assert len(server.requests) == 6  # the 7th hop was never requested
 
 
-def test_relative_redirect(server: Server) -> None:
+def test_relative_redirect(server: Site) -> None:
     assert fetch_url(server.url("/to-relative"), LOCAL).final_url == server.url("/plain")
 
 
 @pytest.mark.parametrize("path", ["/to-ftp", "/to-file"])
-def test_redirect_to_other_scheme_refused(server: Server, path: str) -> None:
+def test_redirect_to_other_scheme_refused(server: Site, path: str) -> None:
     with pytest.raises(FetchError, match=r"Only http:// and https://"):
         fetch_url(server.url(path), LOCAL)
 
 
-def test_redirect_without_location(server: Server) -> None:
+def test_redirect_without_location(server: Site) -> None:
     with pytest.raises(FetchError, match="without saying where"):
         fetch_url(server.url("/no-location"), LOCAL)
 
@@ -328,28 +281,28 @@ def test_redirect_without_location(server: Server) -> None:
 SMALL = FetchPolicy(allow_private=True, max_bytes=10_000, timeout_s=5.0)
 
 
-def test_declared_length_over_cap_refused_early(server: Server) -> None:
+def test_declared_length_over_cap_refused_early(server: Site) -> None:
     with pytest.raises(FetchError, match="bigger than the 10 KB limit"):
         fetch_url(server.url("/declared-too-big"), SMALL)
 
 
-def test_lying_content_length_reads_no_more_than_declared(server: Server) -> None:
+def test_lying_content_length_reads_no_more_than_declared(server: Site) -> None:
     # The server pushes 50 KB after declaring 100 bytes: only the declared body is read.
     fetched = fetch_url(server.url("/lying-length"), SMALL)
     assert fetched.body == b"a" * 100
 
 
-def test_body_without_length_over_cap(server: Server) -> None:
+def test_body_without_length_over_cap(server: Site) -> None:
     with pytest.raises(FetchError, match="bigger than the 10 KB limit"):
         fetch_url(server.url("/close-delimited"), SMALL)
 
 
-def test_chunked_body_over_cap(server: Server) -> None:
+def test_chunked_body_over_cap(server: Site) -> None:
     with pytest.raises(FetchError, match="bigger than the 10 KB limit"):
         fetch_url(server.url("/chunked-big"), SMALL)
 
 
-def test_chunked_body_under_cap(server: Server) -> None:
+def test_chunked_body_under_cap(server: Site) -> None:
     assert len(fetch_url(server.url("/chunked-small"), SMALL).body) == 3_000
 
 
@@ -357,13 +310,13 @@ def test_chunked_body_under_cap(server: Server) -> None:
 
 
 @pytest.mark.parametrize("path", ["/image", "/octet"])
-def test_wrong_content_type_refused(server: Server, path: str) -> None:
+def test_wrong_content_type_refused(server: Site, path: str) -> None:
     expected = "image/png" if path == "/image" else "application/octet-stream"
     with pytest.raises(FetchError, match=f"serves {expected}, not a web page"):
         fetch_url(server.url(path), LOCAL)
 
 
-def test_http_errors(server: Server) -> None:
+def test_http_errors(server: Site) -> None:
     with pytest.raises(FetchError) as err:
         fetch_url(server.url("/missing"), LOCAL)
     assert str(err.value) == "The page answered 404 Not Found."
@@ -379,21 +332,21 @@ def test_connection_refused() -> None:
         fetch_url(f"http://127.0.0.1:{port}/", LOCAL)
 
 
-def test_timeout_waiting_for_answer(server: Server) -> None:
+def test_timeout_waiting_for_answer(server: Site) -> None:
     start = time.monotonic()
     with pytest.raises(FetchError, match="did not answer within 0.4 seconds"):
         fetch_url(server.url("/slow"), FetchPolicy(allow_private=True, timeout_s=0.4))
     assert time.monotonic() - start < 1.5
 
 
-def test_total_deadline_beats_a_dripping_server(server: Server) -> None:
+def test_total_deadline_beats_a_dripping_server(server: Site) -> None:
     start = time.monotonic()
     with pytest.raises(FetchError, match="did not answer within 0.5 seconds"):
         fetch_url(server.url("/drip"), FetchPolicy(allow_private=True, timeout_s=0.5))
     assert time.monotonic() - start < 1.5
 
 
-def test_https_to_a_plain_http_server_fails_cleanly(server: Server) -> None:
+def test_https_to_a_plain_http_server_fails_cleanly(server: Site) -> None:
     with pytest.raises(FetchError, match="secure connection to 127.0.0.1"):
         fetch_url(f"https://127.0.0.1:{server.port}/plain", LOCAL)
 
@@ -413,13 +366,13 @@ def test_other_schemes_refused(url: str) -> None:
         fetch_url(url, LOCAL)
 
 
-def test_credentials_in_url_refused(server: Server) -> None:
+def test_credentials_in_url_refused(server: Site) -> None:
     with pytest.raises(FetchError, match="user name or password"):
         fetch_url(f"http://user:secret@127.0.0.1:{server.port}/plain", LOCAL)
     assert server.requests == []
 
 
-def test_load_source_url_errors_are_fetch_errors(server: Server) -> None:
+def test_load_source_url_errors_are_fetch_errors(server: Site) -> None:
     with pytest.raises(FetchError):
         load_source(server.url("/missing"), None, LOCAL)
 
@@ -456,7 +409,7 @@ BLOCKED_HOSTS = [
 
 
 @pytest.mark.parametrize("host", BLOCKED_HOSTS)
-def test_private_hosts_refused_without_connecting(server: Server, host: str) -> None:
+def test_private_hosts_refused_without_connecting(server: Site, host: str) -> None:
     start = time.monotonic()
     with pytest.raises(FetchError, match="which the bot may not fetch from"):
         fetch_url(f"http://{host}:{server.port}/plain", FetchPolicy(timeout_s=5.0))
@@ -464,7 +417,7 @@ def test_private_hosts_refused_without_connecting(server: Server, host: str) -> 
     assert server.requests == []
 
 
-def test_https_private_host_refused(server: Server) -> None:
+def test_https_private_host_refused(server: Site) -> None:
     with pytest.raises(FetchError, match="loopback"):
         fetch_url(f"https://localhost:{server.port}/", FetchPolicy())
     assert server.requests == []
@@ -658,7 +611,7 @@ def internet(monkeypatch: pytest.MonkeyPatch) -> FakeInternet:
 CHECKED = FetchPolicy(timeout_s=5.0)  # the default: private addresses refused
 
 
-def test_fake_public_host_is_fetched_with_the_check_on(server: Server, internet) -> None:
+def test_fake_public_host_is_fetched_with_the_check_on(server: Site, internet) -> None:
     fetched = fetch_url(f"http://news.test:{server.port}/plain", CHECKED)
     assert fetched.body == PLAIN_TEXT.encode()
     assert internet.connects == [(PUBLIC, server.port)]
@@ -676,7 +629,7 @@ def test_fake_public_host_is_fetched_with_the_check_on(server: Server, internet)
     ],
 )
 def test_redirect_to_a_private_address_is_refused_at_that_hop(
-    server: Server, internet, path: str, reason: str
+    server: Site, internet, path: str, reason: str
 ) -> None:
     with pytest.raises(FetchError, match=f"{reason} address, which the bot may not fetch from"):
         fetch_url(f"http://news.test:{server.port}{path}", CHECKED)
@@ -684,13 +637,13 @@ def test_redirect_to_a_private_address_is_refused_at_that_hop(
     assert internet.connects == [(PUBLIC, server.port)]
 
 
-def test_redirect_to_a_public_host_is_followed_and_rechecked(server: Server, internet) -> None:
+def test_redirect_to_a_public_host_is_followed_and_rechecked(server: Site, internet) -> None:
     fetched = fetch_url(f"http://news.test:{server.port}/to-public", CHECKED)
     assert fetched.final_url == f"http://news.test:{server.port}/plain"
     assert internet.lookups == ["news.test", "news.test"]  # resolved and checked on each hop
 
 
-def test_dns_rebinding_cannot_move_the_connection(server: Server, internet) -> None:
+def test_dns_rebinding_cannot_move_the_connection(server: Site, internet) -> None:
     fetched = fetch_url(f"http://rebind.test:{server.port}/plain", CHECKED)
     assert fetched.body == PLAIN_TEXT.encode()
     assert internet.lookups == ["rebind.test"]  # one lookup: nothing re-resolves the name
@@ -698,7 +651,7 @@ def test_dns_rebinding_cannot_move_the_connection(server: Server, internet) -> N
 
 
 def test_a_host_with_one_private_answer_among_public_ones_is_refused(
-    server: Server, internet
+    server: Site, internet
 ) -> None:
     with pytest.raises(FetchError, match="private address"):
         fetch_url(f"http://mixed.test:{server.port}/plain", CHECKED)

@@ -9,14 +9,12 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from cli_run import run_cli
+from http_site import Route, Site, send, serve
 from sample_articles import (
     FULL_PAGE,
     FULL_PARAGRAPHS,
@@ -35,46 +33,17 @@ from index.retrieval import retrieve
 # -- a local web site -------------------------------------------------------------------------
 
 
-@dataclass
-class Site:
-    base: str
-    hits: list[str] = field(default_factory=list)
-
-    def url(self, path: str) -> str:
-        return f"{self.base}/{path}"
+def _page(html: str) -> Route:
+    return lambda h: send(h, 200, html.encode(), "text/html; charset=utf-8")
 
 
 @pytest.fixture
 def site() -> Iterator[Site]:
     """A real HTTP server on 127.0.0.1 serving a whole article and a paywalled teaser; it
     records every path requested, to prove what was fetched and how often."""
-    pages = {"/full.html": FULL_PAGE, "/short.html": SHORT_PAGE}
-    served = Site("")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - name fixed by http.server
-            served.hits.append(self.path)
-            page = pages.get(self.path)
-            if page is None:
-                self.send_error(404)
-                return
-            body = page.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    served.base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    yield served
-    httpd.shutdown()
-    thread.join(5)
+    pages = {"/full.html": _page(FULL_PAGE), "/short.html": _page(SHORT_PAGE)}
+    with serve(pages.get) as served:
+        yield served
 
 
 @pytest.fixture
