@@ -61,11 +61,13 @@ CONTEXT_SENTENCES = 1
 #   + W_SPAN · a candidate of the asked kind next to the asked-about noun ("the militia [X]").
 # Fitted on dev by coordinate search and checked by leaving out one Wikipedia page at a time
 # (found@1 0.849 -> 0.852 held out); W_SPAN is the rule that a sentence naming the asked-about
-# thing answers "which X" better than one that only mentions X.
+# thing answers "which X" better than one that only mentions X. W_CHUNK was moved from 0.2 to
+# 0.225 in session 4 (dev MRR 0.8999 -> 0.9004, found@k unchanged; 0.25 gives 0.9005, 0.275
+# 0.8953): a narrow optimum, so read the MRR target as met by a hair on dev only.
 W_SENTENCE_DENSE = 1.0
 W_SENTENCE_LEXICAL = 0.25
 W_SENTENCE_OVERLAP = 0.35
-W_CHUNK = 0.2
+W_CHUNK = 0.225
 W_CHUNK_DENSE = 0.1
 W_SPAN = 0.2
 SPAN_EVIDENCE_KINDS = (Kind.ENTITY,)
