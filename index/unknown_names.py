@@ -40,9 +40,15 @@ def one_edit_away(word: str) -> set[str]:
 MAX_CAPITALISED_SHARE = 0.6
 
 
+# Where a sentence of the asker's text starts: its first word is capitalised anyway.
+_SENTENCE_START = re.compile(r"(?:^|[.?!:;]\s+|\n)\W*([^\W_]+)")
+
+
 def question_names(question: str) -> list[str]:
-    """Capitalised words inside the question (its first word is capitalised anyway)."""
-    words = _WORD.findall(question)[1:]
+    """Capitalised words inside the question, not at the start of one of its sentences
+    ("How many were killed? Please answer." names nothing)."""
+    starts = {m.start(1) for m in _SENTENCE_START.finditer(question)}
+    words = [m.group(0) for m in _WORD.finditer(question) if m.start() not in starts]
     capitalised = [w for w in words if w[0].isupper()]
     if not words or len(capitalised) > MAX_CAPITALISED_SHARE * len(words):
         return []

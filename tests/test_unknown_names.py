@@ -35,6 +35,8 @@ def test_abbreviations_title_case_and_lower_case_name_nothing():
     # Every word capitalised says nothing about which ones are names.
     assert question_names("How Many People Were Killed In The Strikes?") == []
     assert question_names("who is the chief executive of microsoft?") == []
+    # A capital that starts a sentence of the question marks no name.
+    assert question_names("How many died? Please answer. Who said so, Pompeo?") == ["Pompeo"]
 
 
 def test_the_bot_says_which_name_no_article_mentions(tmp_path):
