@@ -114,6 +114,10 @@ _INTRO = {
     "become", "becomes", "remain", "remains", "remained", "considered", "regarded", "began",
     "begun", "beginning",
 }
+# Vague quantities in front of a noun phrase: news copy hedges ("[many] poor German and Irish
+# immigrants", "through [various] means"), but the answer is the phrase they quantify. Kept out
+# of _FUNCTION, which also weighs the question's words for retrieval.
+_QUANTIFIERS = {"many", "several", "few", "various", "numerous", "much", "multiple"}
 # Inside a phrase these start a new sub-phrase ("inoculations [in] paralyzed polio patients").
 _SPLIT = _FUNCTION - {"of", "and", "or", "&", "the", "a", "an"}
 # Words that carry no topic: what a question is made of besides its subject.
@@ -172,6 +176,7 @@ W_PREDICATE = 0.3  # the predicate after the subject, for "what did X do?"
 W_LIST_CUT = 0.3  # only the first item of a list, for a question that is not typed as one
 W_MANNER = 0.3  # a phrase opened by a preposition of means, for "how is X done?"
 W_FOLLOWS = 0.5  # right after the word the question puts before its final wh-word
+W_AGENT = 0.3  # the subject right before the question's verb, or its agent after "by"
 
 _DATE = re.compile(
     rf"\b(?:(?:{_WEEKDAYS}),?\s+)?(?:(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
@@ -205,6 +210,10 @@ class QuestionType:
     # "several hundred what?"): the answer follows that word in the sentence.
     before_wh: str | None = None
     action: bool = False  # asks what someone did ("what did X do?"): a verb phrase answers
+    # The verb of a subject question ("Who [retrieves] ...", "What organization [monitors] ...").
+    # Its form in the sentence is a verb too ("fishermen [retrieve]", "[monitored] by"), which
+    # ends the noun phrase before it rather than joining it.
+    verb: str | None = None
 
 
 @dataclass(frozen=True)
@@ -258,7 +267,30 @@ def question_type(question: str) -> QuestionType:
         w in {"do", "doing", "done"} and (k + 1 == len(words) or words[k + 1] in _PREPOSITIONS)
         for k, w in enumerate(words[2:], start=2)
     ) or (len(words) > 1 and words[1] in {"happen", "happened", "happens"})
-    return QuestionType(qtype.kind, focus, side, plural, typed, named, manner, before_wh, action)
+    verb = _subject_question_verb(words, focus) if side == "subject" else None
+    return QuestionType(
+        qtype.kind, focus, side, plural, typed, named, manner, before_wh, action, verb
+    )
+
+
+def _subject_question_verb(words: list[str], focus: str | None) -> str | None:
+    """The word after the wh-phrase of a subject question: "who [founded]", "which two states
+    [came]", "what organization [monitors]"; adverbs in -ly are skipped ("who currently
+    [retrieves]")."""
+    k = 1
+    if words[0] in {"what", "which"}:
+        if not focus or focus not in words[1:5]:
+            return None
+        k = words.index(focus, 1) + 1
+    while k < len(words) and words[k].endswith("ly"):
+        k += 1
+    if k >= len(words) or words[k] in _FUNCTION or words[k] in _AUX:
+        return None
+    # Only a verb-shaped word: "which major industry brings" has its noun where the verb is
+    # expected, when the asked-about noun was taken to be "major".
+    word = words[k]
+    shaped = word.endswith(("ed", "s")) and not word.endswith(("ss", "us", "is"))
+    return word if shaped or word in _VERBS else None
 
 
 _AUXILIARIES = {"is", "are", "was", "were", "be", "been", "being", "has", "have", "had"}
@@ -376,8 +408,12 @@ def question_stems(question: str) -> frozenset[str]:
     return frozenset(stems)
 
 
-def tokenize_sentence(sentence: str, question_stems: frozenset[str]) -> list[Token]:
-    """Tokens of ``sentence`` with offsets, flagged when they repeat a question word."""
+def tokenize_sentence(
+    sentence: str, question_stems: frozenset[str], verb: str | None = None
+) -> list[Token]:
+    """Tokens of ``sentence`` with offsets, flagged when they repeat a question word; with the
+    question's ``verb``, the sentence's form of it is flagged a verb."""
+    verb_stems = set(_stems(verb)) if verb else set()
     tokens = []
     for m in _TOKEN.finditer(sentence):
         text = m.group(0)
@@ -390,8 +426,16 @@ def tokenize_sentence(sentence: str, question_stems: frozenset[str]) -> list[Tok
             # An abbreviation's letters are too short to be stems: it matches as written.
             matched = matched or (low.endswith(".") and low in question_stems)
         tokens.append(Token(m.start(), m.end(), text, low, punct, matched))
+    verbs = [
+        _verbish(tokens, k) or bool(verb_stems and t.matched and set(_stems(t.low)) & verb_stems)
+        for k, t in enumerate(tokens)
+    ]
+    for k in range(len(tokens) - 1):
+        # An -ly adverb goes with the verb after it: "fishermen [accidentally] retrieve".
+        if verbs[k + 1] and tokens[k].low.endswith("ly") and tokens[k].text[:1].islower():
+            verbs[k] = True
     return [
-        Token(t.start, t.end, t.text, t.low, t.punct, t.matched, True) if _verbish(tokens, k) else t
+        Token(t.start, t.end, t.text, t.low, t.punct, t.matched, True) if verbs[k] else t
         for k, t in enumerate(tokens)
     ]
 
@@ -409,6 +453,8 @@ def _verbish(tokens: list[Token], k: int) -> bool:
         return False
     if tok.low in _VERBS:
         return True
+    if k > 0 and tokens[k - 1].low in _MODALS:
+        return True  # a modal's verb: "can [cause]", "will [retrieve]"
     if _present_verb(tokens, k):
         return True
     if 0 < k < len(tokens) - 1 and tokens[k - 1].low == "to" and tokens[k + 1].low in _OBJECT_START:
@@ -437,6 +483,8 @@ _AFTER_VERB = {
 _PREPOSITIONS = {
     "in", "at", "on", "to", "for", "with", "about", "after", "before", "during", "when", "if"
 }
+_BE = {"is", "are", "was", "were", "be", "been", "being"}
+_MODALS = {"can", "could", "will", "would", "shall", "should", "may", "might", "must"}
 _AUX_OR_TO = {
     "to", "must", "will", "would", "should", "can", "could", "may", "might", "did", "do", "does"
 }
@@ -473,7 +521,11 @@ def _is_boundary(tok: Token) -> bool:
 def _trim(tokens: list[Token], i: int, j: int) -> tuple[int, int] | None:
     """Drop function and introducing words from the ends of ``tokens[i:j]``."""
     while i < j and (
-        tokens[i].low in _FUNCTION or tokens[i].low in _INTRO or tokens[i].punct or tokens[i].verb
+        tokens[i].low in _FUNCTION
+        or tokens[i].low in _INTRO
+        or tokens[i].low in _QUANTIFIERS
+        or tokens[i].punct
+        or tokens[i].verb
     ):
         i += 1
     while j > i and (tokens[j - 1].low in _FUNCTION or tokens[j - 1].punct or tokens[j - 1].verb):
@@ -668,7 +720,7 @@ def span_candidates(
     """Phrases of ``sentence`` that may answer ``question``, best first (offsets in sentence)."""
     qtype = qtype or question_type(question)
     q_stems = question_stems(question)
-    tokens = tokenize_sentence(sentence, q_stems)
+    tokens = tokenize_sentence(sentence, q_stems, qtype.verb)
     if not tokens:
         return []
     # Words the question capitalises past its first: names ("Trump"), never an answer's head.
@@ -737,6 +789,8 @@ def span_candidates(
         # phrase with its preposition, which the answer keeps.
         ranges |= {(k, j) for i, j in ranges if (k := _means_before(tokens, i)) is not None}
 
+    subject_ends, agent_starts = _agent_slots(tokens, qtype.verb)
+
     # "... part of what?" -> "part of [India]": where the question ends on its wh-word, the
     # answer starts at the first word after the sentence's copy of the word before it.
     follows: set[int] = set()
@@ -780,6 +834,8 @@ def span_candidates(
             after_preposition = i > 0 and tokens[i - 1].low in _SPLIT and not _after_by(tokens, i)
             if side is not None and not (qtype.side == "subject" and after_preposition):
                 score += W_SIDE / (1.0 + side / 3.0)
+        if j in subject_ends or i in agent_starts:
+            score += W_AGENT
         if i in follows:
             score += W_FOLLOWS
         elif any(i < m < j for m in follows):
@@ -820,7 +876,17 @@ def span_candidates(
             score += W_HEAD
         if kind in (Kind.PERSON, Kind.PLACE, Kind.ENTITY):
             inside_title = any(a <= i and j <= b and (a, b) != (i, j) for a, b in titles)
-            if _cuts_name(tokens, i, j) or inside_title:
+            # A name the question writes, grown by the next capitalised word, is the question's
+            # own subject, not its answer: "[Sea]" or "[Baltic Sea]" for "the Baltic".
+            head = i - 1 if i > 0 and tokens[i - 1].low in q_names else i
+            name_tail = (
+                head + 1 < j
+                and tokens[head].matched
+                and tokens[head].low in q_names
+                and not tokens[head + 1].matched
+                and tokens[head + 1].text[:1].isupper()
+            )
+            if _cuts_name(tokens, i, j) or inside_title or name_tail:
                 score -= W_NAME
             elif _is_name(tokens, i, j) or (i, j) in titles:
                 # A name is quoted whole even where the question shares part of it: "who
@@ -842,6 +908,36 @@ def span_candidates(
         )
     out.sort(key=lambda c: (-c.score, c.end - c.start))
     return out
+
+
+def _agent_slots(tokens: list[Token], verb: str | None) -> tuple[set[int], set[int]]:
+    """Where the doer of the question's verb stands in the sentence: the phrase ending right
+    before it ("[fishermen] accidentally retrieve"), or starting after its "by" in the passive
+    ("monitored by the [ASCOBANS]"). Returns (ends of subjects, starts of agents).
+
+    A subject question ("Who retrieves ...?", "What organization monitors ...?") asks for that
+    doer, and news copy states it in one of these two places.
+    """
+    ends: set[int] = set()
+    starts: set[int] = set()
+    if not verb:
+        return ends, starts
+    stems = set(_stems(verb))
+    for k, t in enumerate(tokens):
+        if not (t.verb and t.matched and set(_stems(t.low)) & stems):
+            continue
+        a = k
+        while a > 0 and (tokens[a - 1].verb or tokens[a - 1].low in _AUX):
+            a -= 1  # "have been [monitored]", "accidentally [retrieve]"
+        if not any(t.low in _BE for t in tokens[a:k]):
+            ends.add(a)  # in the passive the subject is what is done to, not the doer
+        b = k + 1
+        if b < len(tokens) and tokens[b].low == "by":
+            b += 1
+            while b < len(tokens) and tokens[b].low in _DETERMINERS:
+                b += 1
+            starts.add(b)
+    return ends, starts
 
 
 def _means_before(tokens: list[Token], i: int) -> int | None:

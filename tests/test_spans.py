@@ -300,3 +300,34 @@ def test_a_news_list_is_answered_whole_but_a_serial_comma_joins_no_list():
     # ", and" joins looser phrases: the first of them stays the answer.
     sentence = "The coast is tempered by the Irish Sea, warmer winters, and long summers."
     assert marked("What tempers the coast?", sentence) == "Irish Sea"
+
+
+def test_vague_quantifier_is_not_part_of_the_answer():
+    sentence = "The charity raises money through several means, such as raffles and auctions."
+    assert marked("By what means does the charity raise money?", sentence) == (
+        "raffles and auctions"
+    )
+
+
+def test_word_after_a_modal_is_a_verb():
+    sentence = "Officials warned that the heavy rain could flood the farmland."
+    tokens = tokenize_sentence(sentence, frozenset())
+    assert [t.text for t in tokens if t.verb] == ["warned", "flood"]
+
+
+def test_subject_question_answered_by_the_doer_of_its_verb():
+    question = "Who usually cleans the beach?"
+    assert question_type(question).verb == "cleans"
+    sentence = (
+        "On most days, volunteers quietly clean the beach, a report from the Tidewell Trust notes."
+    )
+    assert marked(question, sentence) == "volunteers"
+    # In the passive the doer follows "by"; the subject is what was done to.
+    sentence = "The dam near Marlow has been inspected by the Water Board since 1990."
+    assert marked("What agency inspects the dam?", sentence) == "Water Board"
+
+
+def test_tail_of_a_name_the_question_writes_is_no_answer():
+    question = "What group counts the seals on the Orkney coast?"
+    sentence = "Seals on the Orkney Islands coast are counted by the Tidewell Trust."
+    assert marked(question, sentence) == "Tidewell Trust"
