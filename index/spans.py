@@ -19,7 +19,7 @@ from enum import Enum
 from functools import lru_cache
 
 from .lexical import tokenize
-from .numbers import NUMBER_WORDS
+from .numbers import NUMBER_WORDS, SCALES, parse_number
 
 Span = tuple[int, int]
 
@@ -176,6 +176,9 @@ W_PREDICATE = 0.3  # the predicate after the subject, for "what did X do?"
 W_LIST_CUT = 0.3  # only the first item of a list, for a question that is not typed as one
 W_MANNER = 0.3  # a phrase opened by a preposition of means, for "how is X done?"
 W_FOLLOWS = 0.5  # right after the word the question puts before its final wh-word
+# The largest figure for "highest ...", the smallest for "lowest ...": more than the model
+# re-ranking's margin in index.answering, since a superlative settles which figure answers.
+W_EXTREME = 1.0
 W_AGENT = 0.3  # the subject right before the question's verb, or its agent after "by"
 
 _DATE = re.compile(
@@ -214,6 +217,9 @@ class QuestionType:
     # Its form in the sentence is a verb too ("fishermen [retrieve]", "[monitored] by"), which
     # ends the noun phrase before it rather than joining it.
     verb: str | None = None
+    # "max" for "the highest/largest ...", "min" for "the lowest/smallest ...": the answer is
+    # the sentence's extreme figure ("ranges from 40 m ... to [2,994 m]").
+    extreme: str | None = None
 
 
 @dataclass(frozen=True)
@@ -268,9 +274,33 @@ def question_type(question: str) -> QuestionType:
         for k, w in enumerate(words[2:], start=2)
     ) or (len(words) > 1 and words[1] in {"happen", "happened", "happens"})
     verb = _subject_question_verb(words, focus) if side == "subject" else None
+    extreme = _extreme(words)
     return QuestionType(
-        qtype.kind, focus, side, plural, typed, named, manner, before_wh, action, verb
+        qtype.kind, focus, side, plural, typed, named, manner, before_wh, action, verb, extreme
     )
+
+
+_MAX_WORDS = {
+    "highest", "largest", "biggest", "greatest", "maximum", "longest", "tallest", "deepest",
+    "heaviest", "oldest", "farthest", "furthest", "peak", "record",
+}
+_MIN_WORDS = {"lowest", "smallest", "minimum", "shortest", "fewest", "youngest", "cheapest"}
+
+
+def _extreme(words: list[str]) -> str | None:
+    """Whether the question asks for the largest ("max") or smallest ("min") figure.
+
+    News copy gives ranges and comparisons ("from 40 m at the river to 2,994 m at the peak",
+    "between 12 and 30 people"); a question with a superlative wants one end. "Most" and
+    "least" count only after "the" ("the most rain"; not "most of the salt", "at least").
+    """
+    for k, w in enumerate(words):
+        after_the = k > 0 and words[k - 1] == "the"
+        if w in _MAX_WORDS or (w == "most" and after_the):
+            return "max"
+        if w in _MIN_WORDS or (w == "least" and after_the):
+            return "min"
+    return None
 
 
 def _subject_question_verb(words: list[str], focus: str | None) -> str | None:
@@ -337,10 +367,12 @@ def _classify(words: list[str], joined: str, focus: str | None) -> QuestionType:
         r"\bhow (many|much|old|far|long|large|big|high|tall|deep|wide|often)\b", joined
     ) or re.search(
         # Quantities news copy reports as a figure with a unit ("above what frequency",
-        # "at what temperature", "what price").
-        r"\b(what|which) (number|percentage|percent|amount|proportion|share|size|population|"
-        r"frequency|temperature|speed|distance|height|depth|length|weight|altitude|price|cost|"
-        r"age|rate|sum|total|fee|salary|budget|toll)\b",
+        # "at what temperature", "what price"), also behind a copula and up to two modifiers
+        # ("what is the highest altitude", "what was the city's population").
+        r"\b(what|which) (?:(?:is|was|are|were) )?(?:(?:the|an?) )?(?:[\w'’]+ ){0,2}?"
+        r"(number|percentage|percent|amount|proportion|portion|share|size|population|"
+        r"frequency|temperature|speed|distance|height|depth|length|weight|altitude|elevation|"
+        r"price|cost|age|rate|sum|total|fee|salary|budget|toll|salinity|dimensions?)\b",
         joined,
     ):
         return QuestionType(Kind.NUMBER, focus)
@@ -790,6 +822,7 @@ def span_candidates(
         ranges |= {(k, j) for i, j in ranges if (k := _means_before(tokens, i)) is not None}
 
     subject_ends, agent_starts = _agent_slots(tokens, qtype.verb)
+    extremes = _extreme_figures(tokens, typed_ranges, qtype.extreme)
 
     # "... part of what?" -> "part of [India]": where the question ends on its wh-word, the
     # answer starts at the first word after the sentence's copy of the word before it.
@@ -829,6 +862,8 @@ def span_candidates(
                 score += W_UNIT  # a figure is quoted with its unit: "15 m", "eight minutes"
             if j - i == 1 and _YEAR.match(tokens[i].low) and not focus_stems & _YEAR_WORDS:
                 score -= W_YEAR  # "how much" is rarely answered by a year
+            if (i, j) in extremes:
+                score += W_EXTREME
         if qtype.side is not None:
             side = _side_distance(i, j, anchors, qtype.side, _after_by(tokens, i))
             after_preposition = i > 0 and tokens[i - 1].low in _SPLIT and not _after_by(tokens, i)
@@ -908,6 +943,39 @@ def span_candidates(
         )
     out.sort(key=lambda c: (-c.score, c.end - c.start))
     return out
+
+
+def _figure_value(tokens: list[Token], i: int, j: int) -> float | None:
+    """The value of the first figure in ``tokens[i:j]`` with its scale: "$1.7 billion" ->
+    1.7e9, "twenty-five" -> 25, "2,994 m" -> 2994."""
+    k = i
+    while k < j and not _is_figure(tokens[k]):
+        k += 1
+    if k == j:
+        return None
+    value = parse_number(tokens[k].low.strip("$€£%").replace("-", " "))
+    if value is None:
+        return None
+    for t in tokens[k + 1 : j]:
+        if t.low in SCALES:
+            value *= SCALES[t.low]
+        elif not _is_figure(t):
+            break
+    return value
+
+
+def _extreme_figures(
+    tokens: list[Token], ranges: set[tuple[int, int]], extreme: str | None
+) -> set[tuple[int, int]]:
+    """The figure ranges holding the largest ("max") or smallest ("min") value of the sentence,
+    when it has at least two different values to choose from."""
+    if not extreme:
+        return set()
+    values = {r: v for r in ranges if (v := _figure_value(tokens, *r)) is not None}
+    if len(set(values.values())) < 2:
+        return set()
+    best = max(values.values()) if extreme == "max" else min(values.values())
+    return {r for r, v in values.items() if v == best}
 
 
 def _agent_slots(tokens: list[Token], verb: str | None) -> tuple[set[int], set[int]]:

@@ -331,3 +331,18 @@ def test_tail_of_a_name_the_question_writes_is_no_answer():
     question = "What group counts the seals on the Orkney coast?"
     sentence = "Seals on the Orkney Islands coast are counted by the Tidewell Trust."
     assert marked(question, sentence) == "Tidewell Trust"
+
+
+def test_quantity_noun_behind_a_copula_asks_for_a_figure():
+    assert question_type("What was the town's population in 1900?").kind is Kind.NUMBER
+    assert question_type("What is the average salinity of the lagoon?").kind is Kind.NUMBER
+    sentence = "The lagoon, fed by the Sella River, has a salinity of 1.2%, the survey found."
+    assert marked("What is the average salinity of the lagoon?", sentence) == "1.2%"
+
+
+def test_superlative_takes_the_extreme_figure():
+    sentence = "Ticket prices range from $15 for students to $240 for a box seat."
+    assert question_type("What is the highest ticket price?").extreme == "max"
+    assert marked("What is the highest ticket price?", sentence) == "$240"
+    assert marked("What is the lowest ticket price?", sentence) == "$15"
+    assert question_type("Most of the tickets cost how much?").extreme is None
