@@ -56,8 +56,9 @@ _ORDINAL_WORDS = (
 # punctuation token.
 _TOKEN = re.compile(
     r"(?:[^\W\d_]\.)+(?=[\s,;:)]|$)"  # initials and dotted abbreviations: "H.", "U.S."
-    r"|[$€£]?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?"
-    r"|[$€£]?\d+(?:\.\d+)?%?"
+    r"|(?<![\w.])[−+-]?[$€£]?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?"  # a sign: "−2", "+1.5%"
+    r"|(?<![\w.])[−+-]?[$€£]?\d+(?:\.\d+)?%?"
+    r"|°[CF](?![^\W_])"  # degrees: "28 °F"
     r"|[^\W_](?:[\w'’\-–.]*[^\W_])?"
     r"|\S"
 )
@@ -194,6 +195,11 @@ _DATE = re.compile(
 _QUOTED = re.compile(r"[\"“”]([^\"“”]{2,200})[\"“”]")
 _YEAR = re.compile(r"^1\d{3}$|^20\d{2}$")
 _YEAR_WORDS = {"year", "years"}
+# Fractions news copy writes in words ("one-fourth of the crew", "half the budget").
+_FRACTIONS = {
+    "half", "halves", "third", "thirds", "quarter", "quarters", "fourth", "fourths", "fifth",
+    "fifths", "tenth", "tenths",
+}
 # fmt: on
 
 
@@ -634,6 +640,8 @@ def _is_figure(tok: Token) -> bool:
     if any(ch.isdigit() for ch in tok.low):
         return True
     parts = [part for part in tok.low.split("-") if part]
+    if parts and parts[-1] in _FRACTIONS and all(p in NUMBER_WORDS for p in parts[:-1]):
+        return True  # "half", "one-fourth", "two-thirds"
     return bool(parts) and all(part in NUMBER_WORDS for part in parts)
 
 
@@ -661,11 +669,29 @@ def _number_spans(tokens: list[Token]) -> list[tuple[int, int]]:
                 break
         # "a hundred", "a million": the article belongs to the figure.
         s = i - 1 if i > 0 and tokens[i - 1].low == "a" and tokens[i].low in _SCALES else i
-        out.append((s, j))
+        ends = [j, j + 1] if _is_unit(tokens, j) else [j]
         if _is_unit(tokens, j):
-            out.append((s, j + 1))
+            # A conversion in brackets is quoted with the figure: "15 m (49 ft)".
+            close = _conversion_end(tokens, j + 1)
+            if close is not None:
+                ends.append(close)
+        out.extend((s, e) for e in ends)
         i = j
     return out
+
+
+def _conversion_end(tokens: list[Token], k: int) -> int | None:
+    """The end of a bracketed conversion starting at ``k``: "(49 ft)", "(130 to 230 ft)"."""
+    if k >= len(tokens) or tokens[k].text != "(":
+        return None
+    m = k + 1
+    while m < len(tokens) and m - k < 6 and tokens[m].text != ")":
+        if not (_is_figure(tokens[m]) or tokens[m].low in _RANGE_JOINERS or _is_unit(tokens, m)):
+            return None
+        m += 1
+    if m < len(tokens) and tokens[m].text == ")" and m > k + 1 and _is_figure(tokens[k + 1]):
+        return m + 1
+    return None
 
 
 def _is_unit(tokens: list[Token], k: int) -> bool:
@@ -769,6 +795,9 @@ def span_candidates(
     titles: set[tuple[int, int]] = set()  # quoted titles, named as a whole ("the motto \"...\"")
     if kind is Kind.NUMBER:
         typed_ranges = set(_number_spans(tokens))
+        if qtype.focus in _UNITS:
+            # "How many miles" asks for the figure in miles, not "48 km (30 mi)".
+            typed_ranges = {(i, j) for i, j in typed_ranges if tokens[j - 1].text != ")"}
     elif kind is Kind.DATE:
         typed_ranges = set(_regex_spans(tokens, sentence, _DATE))
     elif kind is Kind.QUOTE:
@@ -860,6 +889,8 @@ def span_candidates(
                 score += W_NUMBER_FOCUS  # "how many people": the figure right before "people"
             if j - i > 1 and _is_unit(tokens, j - 1):
                 score += W_UNIT  # a figure is quoted with its unit: "15 m", "eight minutes"
+            elif j - i > 1 and tokens[j - 1].text == ")":
+                score += 2 * W_UNIT  # and with its conversion, over the unit alone: "(49 ft)"
             if j - i == 1 and _YEAR.match(tokens[i].low) and not focus_stems & _YEAR_WORDS:
                 score -= W_YEAR  # "how much" is rarely answered by a year
             if (i, j) in extremes:
@@ -953,9 +984,12 @@ def _figure_value(tokens: list[Token], i: int, j: int) -> float | None:
         k += 1
     if k == j:
         return None
-    value = parse_number(tokens[k].low.strip("$€£%").replace("-", " "))
+    text = tokens[k].low
+    sign = -1.0 if text[:1] in "−-" and text[1:2].isdigit() else 1.0
+    value = parse_number(text.lstrip("−+-").strip("$€£%").replace("-", " "))
     if value is None:
         return None
+    value *= sign
     for t in tokens[k + 1 : j]:
         if t.low in SCALES:
             value *= SCALES[t.low]

@@ -166,7 +166,7 @@ def test_quantity_nouns_ask_for_a_figure_with_its_unit_symbol():
 def test_in_after_a_figure_is_a_preposition_before_a_word():
     sentence = "The city gives $3 million in community support each year."
     assert marked("How much money does the city give?", sentence) == "$3 million"
-    assert marked("How tall is the post?", "The post is 8 in (20 cm) tall.") == "8 in"
+    assert marked("How tall is the post?", "The post is 8 in (20 cm) tall.") == "8 in (20 cm)"
 
 
 def test_a_name_is_marked_whole_even_when_the_question_holds_part_of_it():
@@ -346,3 +346,20 @@ def test_superlative_takes_the_extreme_figure():
     assert marked("What is the highest ticket price?", sentence) == "$240"
     assert marked("What is the lowest ticket price?", sentence) == "$15"
     assert question_type("Most of the tickets cost how much?").extreme is None
+
+
+def test_signed_figure_with_degrees_and_its_conversion():
+    sentence = "Overnight the temperature fell to −8 °C (18 °F), the coldest night of the year."
+    assert marked("What temperature did it fall to overnight?", sentence) == "−8 °C (18 °F)"
+    # A question in one unit wants the figure in that unit, not the pair.
+    sentence = "The new bypass is 16 km (10 mi) long."
+    offered = [sentence[c.start : c.end] for c in span_candidates("How many miles?", sentence)]
+    assert "10 mi" in offered
+    assert "16 km (10 mi)" not in offered
+    offered = [sentence[c.start : c.end] for c in span_candidates("How long is it?", sentence)]
+    assert "16 km (10 mi)" in offered
+
+
+def test_fraction_in_words_is_a_figure():
+    sentence = "By Friday, one-third of the crew had left the ship in Lisbon."
+    assert marked("What portion of the crew had left the ship?", sentence) == "one-third"
