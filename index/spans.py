@@ -180,6 +180,7 @@ W_FOLLOWS = 0.5  # right after the word the question puts before its final wh-wo
 # The largest figure for "highest ...", the smallest for "lowest ...": more than the model
 # re-ranking's margin in index.answering, since a superlative settles which figure answers.
 W_EXTREME = 1.0
+W_EXCLUDED = 0.8  # "Other than X, what ...": X loses, what stands beside X in a list wins
 W_AGENT = 0.3  # the subject right before the question's verb, or its agent after "by"
 
 _DATE = re.compile(
@@ -226,6 +227,9 @@ class QuestionType:
     # "max" for "the highest/largest ...", "min" for "the lowest/smallest ...": the answer is
     # the sentence's extreme figure ("ranges from 40 m ... to [2,994 m]").
     extreme: str | None = None
+    # The words of "Other than X, which ...?", "Besides X, what other ...?" that name X and
+    # nothing else in the question: X is excluded, the answer stands beside it ("X and [Y]").
+    excluded: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -282,8 +286,38 @@ def question_type(question: str) -> QuestionType:
     verb = _subject_question_verb(words, focus) if side == "subject" else None
     extreme = _extreme(words)
     return QuestionType(
-        qtype.kind, focus, side, plural, typed, named, manner, before_wh, action, verb, extreme
+        qtype.kind,
+        focus,
+        side,
+        plural,
+        typed,
+        named,
+        manner,
+        before_wh,
+        action,
+        verb,
+        extreme,
+        _excluded(question),
     )
+
+
+_EXCLUSION = re.compile(
+    r"\b(?:other than|besides|apart from|aside from|except(?: for)?)\s+([^,?]+?)"
+    r"(?:,|\s+(?=(?:what|which|who|whom|where|how)\b))",
+    re.IGNORECASE,
+)
+
+
+def _excluded(question: str) -> frozenset[str]:
+    """Stems of the X in "Other than X, which other ...?" that the rest of the question lacks
+    ("Besides Bachelor degrees in arts and science, what other Bachelor degree": arts,
+    science)."""
+    m = _EXCLUSION.search(question)
+    if not m:
+        return frozenset()
+    rest = question[: m.start(1)] + question[m.end(1) :]
+    named = {s for s in tokenize(m.group(1)) if len(s) > 1 or s.isdigit()}
+    return frozenset(named - set(tokenize(rest)) - set(tokenize(" ".join(FUNCTION_WORDS))))
 
 
 _MAX_WORDS = {
@@ -418,7 +452,7 @@ def _focus_noun(words: list[str]) -> str | None:
         while j < len(words) and (
             words[j] in NUMBER_WORDS
             or words[j] in _TYPE_WORDS
-            or words[j] == "of"
+            or words[j] in {"of", "other", "another"}
             or words[j].isdigit()
         ):
             j += 1
@@ -852,6 +886,9 @@ def span_candidates(
 
     subject_ends, agent_starts = _agent_slots(tokens, qtype.verb)
     extremes = _extreme_figures(tokens, typed_ranges, qtype.extreme)
+    excluded_at = {
+        k for k, t in enumerate(tokens) if not t.punct and set(_stems(t.low)) & qtype.excluded
+    }
 
     # "... part of what?" -> "part of [India]": where the question ends on its wh-word, the
     # answer starts at the first word after the sentence's copy of the word before it.
@@ -902,6 +939,12 @@ def span_candidates(
                 score += W_SIDE / (1.0 + side / 3.0)
         if j in subject_ends or i in agent_starts:
             score += W_AGENT
+        if excluded_at:
+            spelled_out = j + 1 < len(tokens) and tokens[j].text == "(" and j + 1 in excluded_at
+            if spelled_out or any(k in excluded_at for k in range(i, j)):
+                score -= W_EXCLUDED  # "Other than KNO ...": not KNO, nor "Kuki Org. (KNO)"
+            elif _coordinated(tokens, i, j, excluded_at):
+                score += W_EXCLUDED  # "KNO and [United Peoples Forum]"
         if i in follows:
             score += W_FOLLOWS
         elif any(i < m < j for m in follows):
@@ -1010,6 +1053,21 @@ def _extreme_figures(
         return set()
     best = max(values.values()) if extreme == "max" else min(values.values())
     return {r for r, v in values.items() if v == best}
+
+
+def _coordinated(tokens: list[Token], i: int, j: int, at: set[int]) -> bool:
+    """Whether ``tokens[i:j]`` is joined to a token in ``at`` by a comma, "and", "or" or a
+    closing bracket only: "Kuki National Organisation (KNO) [and] United Peoples Forum"."""
+    joiners = {",", "and", "or", "&"} | _DETERMINERS
+    k = i - 1
+    while k >= 0 and k not in at and (tokens[k].low in joiners or tokens[k].text == ")"):
+        k -= 1
+    if k >= 0 and k in at and k < i - 1:
+        return True
+    k = j
+    while k < len(tokens) and k not in at and tokens[k].low in joiners:
+        k += 1
+    return k < len(tokens) and k in at and k > j
 
 
 def _agent_slots(tokens: list[Token], verb: str | None) -> tuple[set[int], set[int]]:

@@ -363,3 +363,16 @@ def test_signed_figure_with_degrees_and_its_conversion():
 def test_fraction_in_words_is_a_figure():
     sentence = "By Friday, one-third of the crew had left the ship in Lisbon."
     assert marked("What portion of the crew had left the ship?", sentence) == "one-third"
+
+
+def test_other_than_x_is_answered_beside_x():
+    question = "Other than the NTU, which other union backs the strike at the port?"
+    assert question_type(question).excluded == frozenset({"ntu"})
+    sentence = (
+        "The strike at the port is backed by two unions: the National Transport Union (NTU) "
+        "and the Dockers Guild."
+    )
+    assert marked(question, sentence) == "Dockers Guild"
+    question = "Besides coaches in blue and red, what other colour of coach runs to the airport?"
+    sentence = "Coaches to the airport run in blue, in red, and in green livery."
+    assert marked(question, sentence) == "green livery"
