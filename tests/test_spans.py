@@ -280,7 +280,8 @@ def test_a_name_the_question_has_is_not_the_answers_head():
     sentence = "US Senator Ada Okafor accused Lindqvist of lying."
     scores = {sentence[c.start : c.end]: c.score for c in span_candidates(question, sentence)}
     assert marked(question, sentence) == "Lindqvist"
-    assert scores["Lindqvist"] - scores["Senator Ada Okafor"] == pytest.approx(0.2)
+    # (give or take the tie-break for question words around a phrase, W_SUPPORT)
+    assert scores["Lindqvist"] - scores["Senator Ada Okafor"] == pytest.approx(0.2, abs=0.03)
 
 
 def test_a_possessive_name_is_a_name_and_at_least_is_not_an_answer():
@@ -376,3 +377,17 @@ def test_other_than_x_is_answered_beside_x():
     question = "Besides coaches in blue and red, what other colour of coach runs to the airport?"
     sentence = "Coaches to the airport run in blue, in red, and in green livery."
     assert marked(question, sentence) == "green livery"
+
+
+def test_what_kind_of_noun_is_answered_by_its_modifier():
+    sentence = "Visitors can tour the Glass Museum, the old Biscuit Factory and the harbour free."
+    assert marked('What kind of "Factory" can visitors tour free?', sentence) == "Biscuit"
+
+
+def test_among_equal_phrases_the_one_amid_the_question_wins():
+    question = "What kind of permits are issued after the council meeting in March?"
+    sentence = (
+        "The town has two kinds of permits: the market permits, sold all year; and the parking "
+        "permits, which are issued after the council meeting in March."
+    )
+    assert marked(question, sentence) == "parking"
