@@ -56,6 +56,8 @@ _ORDINAL_WORDS = (
 # punctuation token.
 _TOKEN = re.compile(
     r"(?:[^\W\d_]\.)+(?=[\s,;:)]|$)"  # initials and dotted abbreviations: "H.", "U.S."
+    # Titles news copy abbreviates before a name: "Dr. David Livingstone", "Gov. Ann Lee".
+    r"|\b(?:Dr|Mr|Mrs|Ms|Prof|Rev|Gen|Gov|Sen|Rep|Lt|Col|Sgt|Capt|Adm|Mt|St|Ft|Jr|Sr)\.(?=\s)"
     r"|(?<![\w.])[−+-]?[$€£]?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?"  # a sign: "−2", "+1.5%"
     r"|(?<![\w.])[−+-]?[$€£]?\d+(?:\.\d+)?%?"
     r"|°[CF](?![^\W_])"  # degrees: "28 °F"
@@ -186,6 +188,7 @@ W_MODIFIER = 0.5  # right before the asked-about noun, for "what kind/type of <n
 # one amid more of the question ("the [winter] sittings, which commence with the budget").
 W_SUPPORT = 0.005  # (larger, it overrules the rules above: 0.03 lost 2 points of EM on dev)
 SUPPORT_WINDOW = 6
+W_APPOSITION = 0.5  # a name right after "<the asked-about noun>,", for "which <noun>"
 W_AGENT = 0.3  # the subject right before the question's verb, or its agent after "by"
 
 _DATE = re.compile(
@@ -896,6 +899,15 @@ def span_candidates(
         for k, t in enumerate(tokens)
         if t.matched and not t.verb and set(_stems(t.low)) & focus_stems
     }
+    # "Which abolitionist ...?" -> "abolitionists, most prominently [Dr. David Livingstone],":
+    # news copy names one of a group right after the group's noun and a comma.
+    apposed = set()
+    for k in focus_at:
+        if k + 1 < len(tokens) and tokens[k + 1].text == ",":
+            m = k + 2
+            while m < len(tokens) and m < k + 5 and tokens[m].text[:1].islower():
+                m += 1  # "most prominently", "including", "such as"
+            apposed.add(m)
     if qtype.typed:
         # "what kind of factory" -> "the old [Biscuit] Factory": the word before the noun.
         ranges |= {(k - 1, k) for k in focus_at if k > 0 and _content(tokens[k - 1])}
@@ -953,6 +965,8 @@ def span_candidates(
         if j in subject_ends or i in agent_starts:
             score += W_AGENT
         score += W_SUPPORT * _support(tokens, i, j)
+        if not qtype.typed and i in apposed and _is_name(tokens, i, j):
+            score += W_APPOSITION
         if qtype.typed and j in focus_at and not tokens[i].matched and j - i == 1:
             score += W_MODIFIER  # "what kind of sittings" -> "the [winter] sittings"
         if excluded_at:

@@ -391,3 +391,17 @@ def test_among_equal_phrases_the_one_amid_the_question_wins():
         "permits, which are issued after the council meeting in March."
     )
     assert marked(question, sentence) == "parking"
+
+
+def test_abbreviated_title_stays_inside_a_name():
+    tokens = tokenize_sentence("Gov. Ann Lee and Dr. Omar Said spoke.", frozenset())
+    assert [t.text for t in tokens][:3] == ["Gov.", "Ann", "Lee"]
+
+
+def test_name_in_apposition_to_the_asked_about_noun():
+    question = "Which economist warned that the port would lose trade?"
+    sentence = (
+        "Several local economists, most notably Dr. Rosa Ferrante, warned that the port "
+        "would lose trade to its rivals."
+    )
+    assert marked(question, sentence) == "Dr. Rosa Ferrante"
