@@ -189,6 +189,7 @@ W_MODIFIER = 0.5  # right before the asked-about noun, for "what kind/type of <n
 W_SUPPORT = 0.005  # (larger, it overrules the rules above: 0.03 lost 2 points of EM on dev)
 SUPPORT_WINDOW = 6
 W_APPOSITION = 0.5  # a name right after "<the asked-about noun>,", for "which <noun>"
+W_PLACE_REGION = 0.3  # a place quoted with its region: "Durban, South Africa"
 W_AGENT = 0.3  # the subject right before the question's verb, or its agent after "by"
 
 _DATE = re.compile(
@@ -777,6 +778,9 @@ def _name_spans(tokens: list[Token]) -> list[tuple[int, int]]:
             u = tokens[j]
             if not u.punct and u.text[:1].isupper():
                 j += 1
+            elif _name_number(u):
+                j += 1  # "Route 7", "Apollo 11": a small number closes the name
+                break
             elif (
                 u.low in {"of", "and", "&", "de", "du", "von", "van", "al", "the"}
                 and j + 1 < n
@@ -834,6 +838,7 @@ def span_candidates(
         ranges.update(_extend(tokens, i, j))
     typed_ranges: set[tuple[int, int]] = set()
     lists: set[tuple[int, int]] = set()  # "tobacco, indigo and rice"
+    places: set[tuple[int, int]] = set()  # "Durban, South Africa"
     titles: set[tuple[int, int]] = set()  # quoted titles, named as a whole ("the motto \"...\"")
     if kind is Kind.NUMBER:
         typed_ranges = set(_number_spans(tokens))
@@ -851,6 +856,9 @@ def span_candidates(
         if kind is Kind.ENTITY:
             titles = set(_regex_spans(tokens, sentence, _QUOTED, 1))
             ranges |= titles
+        if kind is Kind.PLACE:
+            places = _places_with_region(tokens, _name_spans(tokens))
+            ranges |= places
     typed_ranges = {r for r in typed_ranges if not any(t.matched for t in tokens[r[0] : r[1]])}
     # A figure, a date or a quotation is what "how many", "when" and "what did X say" ask for;
     # when the sentence has one, other phrases are not offered.
@@ -995,7 +1003,10 @@ def span_candidates(
                 # of engine" -> "a [diesel] engine": after a lower-case modifier it only
                 # repeats the question.
                 name = _is_name(tokens, i, j) and not qtype.typed
-                score += W_FOCUS_HEAD if name else -W_FOCUS_HEAD
+                if name:
+                    score += W_FOCUS_HEAD
+                elif qtype.typed:
+                    score -= W_FOCUS_HEAD
         # A question word in front of the new words is often part of the answer's name
         # ("[formal] semantics", "the [rule] of substitution"); only the others cost.
         lead = 0
@@ -1013,6 +1024,8 @@ def span_candidates(
             # Ending on that noun beats stopping short of it: "[Köppen] climate system" cuts
             # the name the question asks for.
             score += W_HEAD
+        if (i, j) in places:
+            score += W_PLACE_REGION
         if kind in (Kind.PERSON, Kind.PLACE, Kind.ENTITY):
             inside_title = any(a <= i and j <= b and (a, b) != (i, j) for a, b in titles)
             # A name the question writes, grown by the next capitalised word, is the question's
@@ -1167,14 +1180,40 @@ def _is_name(tokens: list[Token], i: int, j: int) -> bool:
     return all(t.text[:1].isupper() or t.low in {"of", "&", "de", "van", "von"} for t in words)
 
 
+def _places_with_region(
+    tokens: list[Token], names: list[tuple[int, int]]
+) -> set[tuple[int, int]]:
+    """A place with its region or country after a comma: "Durban, South Africa", "Dayton,
+    Ohio". News copy places a town this way, and the pair is the answer to "where"; only
+    when the region closes the clause (a comma, a full stop), not in a list of places."""
+    starts = {i: j for i, j in names}
+    out = set()
+    for i, j in names:
+        if j + 1 < len(tokens) and tokens[j].text == "," and j + 1 in starts:
+            end = starts[j + 1]
+            nxt = tokens[end] if end < len(tokens) else None
+            listed = end + 1 < len(tokens) and tokens[end + 1].low in {"and", "or"}
+            asked = any(t.matched for t in tokens[i:end])  # the question's own place
+            if (nxt is None or nxt.text in {",", ".", ";"}) and not listed and not asked:
+                out.add((i, end))
+    return out
+
+
 def _cuts_name(tokens: list[Token], i: int, j: int) -> bool:
-    """Whether ``tokens[i:j]`` ends inside a name: "[Edith] Harlow", "[North Valley] Line"."""
+    """Whether ``tokens[i:j]`` ends inside a name: "[Edith] Harlow", "[North Valley] Line",
+    "[U.S. Route] 7"."""
     return (
         j < len(tokens)
         and tokens[j - 1].text[:1].isupper()
         and not tokens[j].punct
-        and tokens[j].text[:1].isupper()
+        and (tokens[j].text[:1].isupper() or _name_number(tokens[j]))
     )
+
+
+def _name_number(tok: Token) -> bool:
+    """A number of one to three digits, which after a capitalised word ends its name ("Route
+    7", "Boeing 747"); years and counts have four digits or come before a noun."""
+    return tok.text.isdigit() and len(tok.text) <= 3
 
 
 def _after_by(tokens: list[Token], i: int) -> bool:

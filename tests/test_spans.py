@@ -405,3 +405,20 @@ def test_name_in_apposition_to_the_asked_about_noun():
         "would lose trade to its rivals."
     )
     assert marked(question, sentence) == "Dr. Rosa Ferrante"
+
+
+def test_noun_phrase_may_end_on_the_asked_about_noun():
+    sentence = "Since 1990 the plan has been opposed by tenant groups and several landlords."
+    assert marked("Which groups oppose the plan?", sentence) == "tenant groups"
+
+
+def test_small_number_closes_a_name():
+    sentence = "Traffic on the coast uses Highway 101, which was widened in 2019."
+    assert marked("Which road carries traffic on the coast?", sentence) == "Highway 101"
+
+
+def test_place_with_its_region():
+    sentence = "The summit was held in Dayton, Ohio, under heavy security."
+    assert marked("Where was the summit held?", sentence) == "Dayton, Ohio"
+    sentence = "Delegates came from Dayton, Ohio and Austin, Texas."
+    assert marked("Where did the delegates come from?", sentence) != "Dayton, Ohio"
