@@ -564,6 +564,11 @@ _AFTER_VERB = {
 _PREPOSITIONS = {
     "in", "at", "on", "to", "for", "with", "about", "after", "before", "during", "when", "if"
 }
+# Prepositions that open a phrase inserted between a subject and its verb.
+_PREPOSITIONS_OF_PLACE = {
+    "in", "at", "on", "from", "with", "without", "during", "after", "before", "under", "near",
+    "like", "unlike", "despite", "since",
+}
 _BE = {"is", "are", "was", "were", "be", "been", "being"}
 _MODALS = {"can", "could", "will", "would", "shall", "should", "may", "might", "must"}
 _AUX_OR_TO = {
@@ -813,8 +818,12 @@ def _typed(kind: Kind, tokens: list[Token], i: int, j: int, sentence: str) -> bo
     if kind is Kind.DATE:
         return bool(_DATE.search(sentence[tokens[i].start : tokens[j - 1].end]))
     if kind in (Kind.PERSON, Kind.PLACE):
-        # A capitalised word that is not capitalised only because it starts the sentence.
-        return any(t.text[:1].isupper() and (k + i > 0) for k, t in enumerate(words))
+        # A capitalised word that is not capitalised only because it starts the sentence; a
+        # sentence's first word counts as a name when a preposition or verb follows it
+        # ("[Tacitus] in his ...", "[Police] arrested ...") rather than a noun it opens.
+        nxt = tokens[j] if j < len(tokens) else None
+        opener = i == 0 and len(words) == 1 and nxt is not None and (nxt.verb or nxt.low in _SPLIT)
+        return opener or any(t.text[:1].isupper() and (k + i > 0) for k, t in enumerate(words))
     return True
 
 
@@ -900,7 +909,7 @@ def span_candidates(
         # phrase with its preposition, which the answer keeps.
         ranges |= {(k, j) for i, j in ranges if (k := _means_before(tokens, i)) is not None}
 
-    subject_ends, agent_starts = _agent_slots(tokens, qtype.verb)
+    subject_ends, agent_starts, aside = _agent_slots(tokens, qtype.verb)
     extremes = _extreme_figures(tokens, typed_ranges, qtype.extreme)
     focus_at = {
         k
@@ -972,6 +981,8 @@ def span_candidates(
                 score += W_SIDE / (1.0 + side / 3.0)
         if j in subject_ends or i in agent_starts:
             score += W_AGENT
+        elif i in aside:
+            score -= W_AGENT  # "Tacitus [in his Agricola] described": not the doer
         score += W_SUPPORT * _support(tokens, i, j)
         if not qtype.typed and i in apposed and _is_name(tokens, i, j):
             score += W_APPOSITION
@@ -1125,18 +1136,22 @@ def _coordinated(tokens: list[Token], i: int, j: int, at: set[int]) -> bool:
     return k < len(tokens) and k in at and k > j
 
 
-def _agent_slots(tokens: list[Token], verb: str | None) -> tuple[set[int], set[int]]:
+def _agent_slots(
+    tokens: list[Token], verb: str | None
+) -> tuple[set[int], set[int], set[int]]:
     """Where the doer of the question's verb stands in the sentence: the phrase ending right
     before it ("[fishermen] accidentally retrieve"), or starting after its "by" in the passive
-    ("monitored by the [ASCOBANS]"). Returns (ends of subjects, starts of agents).
+    ("monitored by the [ASCOBANS]"). Returns (ends of subjects, starts of agents, tokens of
+    a phrase inserted between the subject and the verb, which is not the doer).
 
     A subject question ("Who retrieves ...?", "What organization monitors ...?") asks for that
     doer, and news copy states it in one of these two places.
     """
     ends: set[int] = set()
     starts: set[int] = set()
+    aside: set[int] = set()
     if not verb:
-        return ends, starts
+        return ends, starts, aside
     stems = set(_stems(verb))
     for k, t in enumerate(tokens):
         if not (t.verb and t.matched and set(_stems(t.low)) & stems):
@@ -1145,14 +1160,27 @@ def _agent_slots(tokens: list[Token], verb: str | None) -> tuple[set[int], set[i
         while a > 0 and (tokens[a - 1].verb or tokens[a - 1].low in _AUX):
             a -= 1  # "have been [monitored]", "accidentally [retrieve]"
         if not any(t.low in _BE for t in tokens[a:k]):
-            ends.add(a)  # in the passive the subject is what is done to, not the doer
+            # In the passive the subject is what is done to, not the doer. Before the verb may
+            # stand a phrase opened by a preposition ("Tacitus [in his Agricola] described"):
+            # then the subject opens the clause.
+            p = a
+            while p > 0 and not _is_boundary(tokens[p - 1]) and not tokens[p - 1].verb:
+                p -= 1
+            inserted = next(
+                (m for m in range(p + 1, a) if tokens[m].low in _PREPOSITIONS_OF_PLACE), None
+            )
+            if inserted is None:
+                ends.add(a)
+            else:
+                ends.add(inserted)
+                aside.update(range(inserted, a))
         b = k + 1
         if b < len(tokens) and tokens[b].low == "by":
             b += 1
             while b < len(tokens) and tokens[b].low in _DETERMINERS:
                 b += 1
             starts.add(b)
-    return ends, starts
+    return ends, starts, aside
 
 
 def _means_before(tokens: list[Token], i: int) -> int | None:

@@ -422,3 +422,9 @@ def test_place_with_its_region():
     assert marked("Where was the summit held?", sentence) == "Dayton, Ohio"
     sentence = "Delegates came from Dayton, Ohio and Austin, Texas."
     assert marked("Where did the delegates come from?", sentence) != "Dayton, Ohio"
+
+
+def test_subject_before_a_phrase_inserted_ahead_of_the_verb():
+    question = "Who described the flood in 1953?"
+    sentence = "Hartley in his 1953 harbour diary described the flood as the worst in memory."
+    assert marked(question, sentence) == "Hartley"
