@@ -471,9 +471,28 @@ def _focus_noun(words: list[str]) -> str | None:
             and words[j]
             not in {"did", "does", "do", "is", "are", "was", "were", "has", "have", "had", "can"}
         ):
+            # The noun is the last word before the verb: "what religious revival [movement]
+            # took place", "what governmental [body] is responsible".
+            while w in {"what", "which"} and j + 1 - i <= 3 and _noun_follows(words[j + 1 :]):
+                j += 1
             return words[j]
         return None
     return None
+
+
+_WH = {"what", "which", "who", "whom", "whose", "where", "when", "why", "how"}
+
+
+def _noun_follows(rest: list[str]) -> bool:
+    """Whether the next word, after the noun of a wh-phrase, still belongs to it: not a
+    function word, an auxiliary or a verb-shaped word ("took", "influenced", "brings")."""
+    if not rest:
+        return False
+    word = rest[0]
+    if word in _FUNCTION or word in _AUX or word in _VERBS or word in _WH:
+        return False
+    verbish = word.endswith(("ed", "ing")) or (word.endswith("s") and not word.endswith("ss"))
+    return not verbish and not word.isdigit()
 
 
 @lru_cache(maxsize=8192)

@@ -40,6 +40,16 @@ def test_question_type(question, kind, focus):
     assert qtype.focus == focus
 
 
+def test_focus_is_the_last_noun_before_the_verb():
+    assert question_type("What regional transport body took the case to court?").focus == "body"
+    assert question_type("Which major airline flies to Lima?").focus == "airline"
+    assert question_type("How many metres high is the wall?").focus == "metres"
+    sentence = "The Harvest Board is a regional transport body that took the case to court in May."
+    assert marked("What regional transport body took the case to court?", sentence) == (
+        "Harvest Board"
+    )
+
+
 def test_answer_side_follows_do_support():
     assert question_type("Who founded the company?").side == "subject"
     assert question_type("Who did the board appoint?").side == "object"
