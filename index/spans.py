@@ -196,8 +196,11 @@ _DATE = re.compile(
     rf"\b(?:(?:{_WEEKDAYS}),?\s+)?(?:(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS})\.?(?:,?\s+\d{{4}})?"
     rf"|(?:{_MONTHS})\.?\s+\d{{4}}"
-    rf"|(?:(?:early|mid|late)[\s-]+)?\d{{1,2}}(?:st|nd|rd|th)[\s-]+century(?:\s+(?:AD|BC|BCE|CE))?"
-    rf"|(?:(?:early|mid|late)[\s-]+)?(?:{_ORDINAL_WORDS})[\s-]+century"
+    # Centuries, also two of them: "the 16th and 17th centuries", "fifth to seventh centuries".
+    rf"|(?:(?:early|mid|late)[\s-]+)?(?:\d{{1,2}}(?:st|nd|rd|th)\s+(?:and|to|or)\s+)?"
+    rf"\d{{1,2}}(?:st|nd|rd|th)[\s-]+centur(?:y|ies)(?:\s+(?:AD|BC|BCE|CE))?"
+    rf"|(?:(?:early|mid|late)[\s-]+)?(?:(?:{_ORDINAL_WORDS})\s+(?:and|to|or)\s+)?"
+    rf"(?:{_ORDINAL_WORDS})[\s-]+centur(?:y|ies)"
     rf"|mid-century|(?:early|mid|late)[\s-]+\d{{4}}s?|\d{{4}}s|\d{{3,4}}(?:\s+(?:AD|BC|BCE|CE))?"
     rf"|{_WEEKDAYS}|yesterday|today|tomorrow|last\s+(?:week|month|year))\b",
     re.IGNORECASE,
@@ -982,7 +985,12 @@ def span_candidates(
                 score += 0.3
         counts_focus = False
         if kind is Kind.NUMBER:
-            counts_focus = j < len(tokens) and bool(set(_stems(tokens[j].low)) & focus_stems)
+            # "how many colonists" -> "[300] Spanish colonists": one word may qualify the noun.
+            counts_focus = any(
+                set(_stems(tokens[m].low)) & focus_stems
+                for m in (j, j + 1)
+                if m < len(tokens) and (m == j or _content(tokens[j]) and not tokens[j].matched)
+            )
             if counts_focus:
                 score += W_NUMBER_FOCUS  # "how many people": the figure right before "people"
             if j - i > 1 and _is_unit(tokens, j - 1):

@@ -438,3 +438,16 @@ def test_subject_before_a_phrase_inserted_ahead_of_the_verb():
     question = "Who described the flood in 1953?"
     sentence = "Hartley in his 1953 harbour diary described the flood as the worst in memory."
     assert marked(question, sentence) == "Hartley"
+
+
+def test_two_centuries_are_one_date():
+    sentence = "The port grew rich during the 16th and 17th centuries on the spice trade."
+    question = "During what period did the port grow rich?"
+    assert marked(question, sentence) == "16th and 17th centuries"
+    assert answer_evidence(question, sentence) == 1.0  # a date, so a passage may mark it
+
+
+def test_count_may_stand_before_a_qualified_noun():
+    sentence = "Rescuers said on Monday that 40 Italian climbers were stranded near the summit."
+    candidates = span_candidates("How many climbers were stranded near the summit?", sentence)
+    assert [sentence[c.start : c.end] for c in candidates if c.counts_focus] == ["40"]
