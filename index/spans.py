@@ -190,6 +190,7 @@ W_SUPPORT = 0.005  # (larger, it overrules the rules above: 0.03 lost 2 points o
 SUPPORT_WINDOW = 6
 W_APPOSITION = 0.5  # a name right after "<the asked-about noun>,", for "which <noun>"
 W_PLACE_REGION = 0.3  # a place quoted with its region: "Durban, South Africa"
+W_WHOLE = 0.5  # a figure after "out of", for "how many": the whole, not the count
 W_AGENT = 0.3  # the subject right before the question's verb, or its agent after "by"
 
 _DATE = re.compile(
@@ -1001,6 +1002,10 @@ def span_candidates(
                 score -= W_YEAR  # "how much" is rarely answered by a year
             if (i, j) in extremes:
                 score += W_EXTREME
+            if i >= 2 and tokens[i - 2].low == "out" and tokens[i - 1].low == "of":
+                # "out of 135,000 Muslims, [5,704] had ...": the figure after "out of" is the
+                # whole that the answer is a part of.
+                score -= W_WHOLE
         if qtype.side is not None:
             side = _side_distance(i, j, anchors, qtype.side, _after_by(tokens, i))
             after_preposition = i > 0 and tokens[i - 1].low in _SPLIT and not _after_by(tokens, i)

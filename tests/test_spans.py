@@ -451,3 +451,8 @@ def test_count_may_stand_before_a_qualified_noun():
     sentence = "Rescuers said on Monday that 40 Italian climbers were stranded near the summit."
     candidates = span_candidates("How many climbers were stranded near the summit?", sentence)
     assert [sentence[c.start : c.end] for c in candidates if c.counts_focus] == ["40"]
+
+
+def test_figure_after_out_of_is_the_whole():
+    sentence = "Out of 1,200 applicants, 310 were offered a place at the academy."
+    assert marked("How many applicants were offered a place?", sentence) == "310"
