@@ -202,7 +202,8 @@ _DATE = re.compile(
     rf"\d{{1,2}}(?:st|nd|rd|th)[\s-]+centur(?:y|ies)(?:\s+(?:AD|BC|BCE|CE))?"
     rf"|(?:(?:early|mid|late)[\s-]+)?(?:(?:{_ORDINAL_WORDS})\s+(?:and|to|or)\s+)?"
     rf"(?:{_ORDINAL_WORDS})[\s-]+centur(?:y|ies)"
-    rf"|mid-century|(?:early|mid|late)[\s-]+\d{{4}}s?|\d{{4}}s|\d{{3,4}}(?:\s+(?:AD|BC|BCE|CE))?"
+    # A year, but not a sum or a decimal: "$185.4 million" holds no date.
+    rf"|mid-century|(?:early|mid|late)[\s-]+\d{{4}}s?|\d{{4}}s|(?<![$€£.,])\d{{3,4}}(?![.,]\d|%)(?:\s+(?:AD|BC|BCE|CE))?"
     rf"|{_WEEKDAYS}|yesterday|today|tomorrow|last\s+(?:week|month|year))\b",
     re.IGNORECASE,
 )

@@ -456,3 +456,8 @@ def test_count_may_stand_before_a_qualified_noun():
 def test_figure_after_out_of_is_the_whole():
     sentence = "Out of 1,200 applicants, 310 were offered a place at the academy."
     assert marked("How many applicants were offered a place?", sentence) == "310"
+
+
+def test_a_sum_holds_no_year():
+    sentence = "The state gave $185.4 million and about 1,200 staff to the university."
+    assert answer_evidence("When did the state fund the university?", sentence) == 0.0
