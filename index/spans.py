@@ -593,6 +593,9 @@ _PREPOSITIONS_OF_PLACE = {
     "in", "at", "on", "from", "with", "without", "during", "after", "before", "under", "near",
     "like", "unlike", "despite", "since",
 }
+# Endings of words for where someone is from ("Philadelphian", "Chinese", "Englishman"). Only
+# before a name of two more words, so a first name with such an ending ("Brian Ng") is safe.
+_DEMONYM_ENDINGS = ("ian", "ese", "ish", "man", "woman")
 _BE = {"is", "are", "was", "were", "be", "been", "being"}
 _MODALS = {"can", "could", "will", "would", "shall", "should", "may", "might", "must"}
 _AUX_OR_TO = {
@@ -886,6 +889,15 @@ def span_candidates(
         ranges |= {
             r for r in _name_spans(tokens) if not all(t.matched for t in tokens[r[0] : r[1]])
         }
+        if kind is Kind.PERSON:
+            # "Philadelphian [Benjamin Franklin]", "Englishman [John Dollond]": news copy puts a
+            # person's origin (or trade: "Historian Pierre Chaunu") before the name; the name
+            # alone is offered too, and the scores and the model choose.
+            ranges |= {
+                (i + 1, j)
+                for i, j in _name_spans(tokens)
+                if j - i >= 3 and tokens[i].low.endswith(_DEMONYM_ENDINGS)
+            }
         if kind is Kind.ENTITY:
             titles = set(_regex_spans(tokens, sentence, _QUOTED, 1))
             ranges |= titles

@@ -461,3 +461,11 @@ def test_figure_after_out_of_is_the_whole():
 def test_a_sum_holds_no_year():
     sentence = "The state gave $185.4 million and about 1,200 staff to the university."
     assert answer_evidence("When did the state fund the university?", sentence) == 0.0
+
+
+def test_name_without_the_origin_before_it_is_offered_for_who():
+    sentence = "The talks were led by the Bostonian Maria Elena Ruiz, a veteran mediator."
+    offered = [sentence[c.start : c.end] for c in span_candidates("Who led the talks?", sentence)]
+    assert "Maria Elena Ruiz" in offered and "Bostonian Maria Elena Ruiz" in offered
+    sentence = "The talks were led by Brian Ng, a veteran mediator."
+    assert marked("Who led the talks?", sentence) == "Brian Ng"
