@@ -115,7 +115,7 @@ _INTRO = {
     "called", "known", "named", "termed", "referred", "include", "includes", "included", "contain",
     "contains", "contained", "containing", "namely", "e.g", "i.e", "e.g.", "i.e.", "became",
     "become", "becomes", "remain", "remains", "remained", "considered", "regarded", "began",
-    "begun", "beginning",
+    "begun", "beginning", "according",  # "[according] to X": the source, not the answer
 }
 # Vague quantities in front of a noun phrase: news copy hedges ("[many] poor German and Irish
 # immigrants", "through [various] means"), but the answer is the phrase they quantify. Kept out
@@ -802,7 +802,13 @@ def _name_spans(tokens: list[Token]) -> list[tuple[int, int]]:
     i = 0
     while i < n:
         t = tokens[i]
-        if t.punct or not t.text[:1].isupper() or t.low in _FUNCTION or t.low in _CLAUSE:
+        if (
+            t.punct
+            or not t.text[:1].isupper()
+            or t.low in _FUNCTION
+            or t.low in _CLAUSE
+            or t.low in _INTRO
+        ):
             i += 1
             continue
         j = i + 1

@@ -469,3 +469,9 @@ def test_name_without_the_origin_before_it_is_offered_for_who():
     assert "Maria Elena Ruiz" in offered and "Bostonian Maria Elena Ruiz" in offered
     sentence = "The talks were led by Brian Ng, a veteran mediator."
     assert marked("Who led the talks?", sentence) == "Brian Ng"
+
+
+def test_according_to_is_never_the_answer():
+    sentence = "According to Mayor Ada Obi, the flooding closed the bridge."
+    candidates = span_candidates("What closed the bridge?", sentence)
+    assert "According" not in [sentence[c.start : c.end] for c in candidates]
