@@ -191,6 +191,7 @@ SUPPORT_WINDOW = 6
 W_APPOSITION = 0.5  # a name right after "<the asked-about noun>,", for "which <noun>"
 W_PLACE_REGION = 0.3  # a place quoted with its region: "Durban, South Africa"
 W_WHOLE = 0.5  # a figure after "out of", for "how many": the whole, not the count
+W_CHOICE = 1.0  # one of the two options of "X or Y?" that the sentence says
 W_AGENT = 0.3  # the subject right before the question's verb, or its agent after "by"
 
 _DATE = re.compile(
@@ -244,6 +245,9 @@ class QuestionType:
     # The words of "Other than X, which ...?", "Besides X, what other ...?" that name X and
     # nothing else in the question: X is excluded, the answer stands beside it ("X and [Y]").
     excluded: frozenset[str] = frozenset()
+    # "Did prices rise or fall?", "Are there more towns or cities?": a choice between the two
+    # words around "or", answered by the one the sentence says.
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -312,7 +316,19 @@ def question_type(question: str) -> QuestionType:
         verb,
         extreme,
         _excluded(question),
+        _choices(words),
     )
+
+
+def _choices(words: list[str]) -> tuple[str, ...]:
+    """The two options of a yes/no question that offers a choice ("... Democrat or
+    Republican?"): the words right around its last "or"."""
+    if not words or words[0] not in _AUX or "or" not in words[2:-1]:
+        return ()
+    k = len(words) - 1 - words[::-1].index("or")
+    if k + 1 >= len(words) or words[k - 1] in _FUNCTION or words[k + 1] in _FUNCTION:
+        return ()
+    return (words[k - 1], words[k + 1])
 
 
 _EXCLUSION = re.compile(
@@ -871,7 +887,10 @@ def span_candidates(
         return []
     # Words the question capitalises past its first: names ("Trump"), never an answer's head.
     q_names = {w.lower() for w in _WORD.findall(question)[1:] if w[:1].isupper()}
-    anchors = [k for k, t in enumerate(tokens) if t.matched]
+    choice_stems = {s for w in qtype.choices for s in _stems(w)}
+    offered = [k for k, t in enumerate(tokens) if choice_stems & set(_stems(t.low))]
+    # The options are the question's words too; the one the sentence says stands near the rest.
+    anchors = [k for k, t in enumerate(tokens) if t.matched and k not in offered]
     focus_stems = set(_stems(qtype.focus)) if qtype.focus else set()
     kind = qtype.kind
 
@@ -911,6 +930,7 @@ def span_candidates(
             places = _places_with_region(tokens, _name_spans(tokens))
             ranges |= places
     typed_ranges = {r for r in typed_ranges if not any(t.matched for t in tokens[r[0] : r[1]])}
+    ranges |= {(k, k + 1) for k in offered}  # "X or Y?": each option the sentence says
     # A figure, a date or a quotation is what "how many", "when" and "what did X say" ask for;
     # when the sentence has one, other phrases are not offered.
     if typed_ranges:
@@ -989,7 +1009,8 @@ def span_candidates(
     nominal = kind in (Kind.ENTITY, Kind.PERSON, Kind.PLACE) and not qtype.action
     out = []
     for i, j in ranges:
-        if all(t.matched or t.punct or t.low in _FUNCTION for t in tokens[i:j]):
+        choice = j - i == 1 and i in offered
+        if not choice and all(t.matched or t.punct or t.low in _FUNCTION for t in tokens[i:j]):
             continue  # repeating the question is not an answer
         if nominal and (i, j) not in titles and any(t.verb for t in tokens[i + 1 : j - 1]):
             continue  # "which part" asks for a noun phrase, not a clause around a verb
@@ -1030,6 +1051,8 @@ def span_candidates(
             after_preposition = i > 0 and tokens[i - 1].low in _SPLIT and not _after_by(tokens, i)
             if side is not None and not (qtype.side == "subject" and after_preposition):
                 score += W_SIDE / (1.0 + side / 3.0)
+        if choice:
+            score += W_CHOICE
         if j in subject_ends or i in agent_starts:
             score += W_AGENT
         elif i in aside:

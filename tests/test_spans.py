@@ -475,3 +475,10 @@ def test_according_to_is_never_the_answer():
     sentence = "According to Mayor Ada Obi, the flooding closed the bridge."
     candidates = span_candidates("What closed the bridge?", sentence)
     assert "According" not in [sentence[c.start : c.end] for c in candidates]
+
+
+def test_choice_question_is_answered_by_the_option_the_sentence_says():
+    question = "Did the city's bus fares increase or decrease in 2023?"
+    assert question_type(question).choices == ("increase", "decrease")
+    sentence = "Despite an increase in fuel costs, the city's bus fares decreased by 4% in 2023."
+    assert marked(question, sentence) == "decreased"
