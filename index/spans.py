@@ -192,6 +192,7 @@ W_APPOSITION = 0.5  # a name right after "<the asked-about noun>,", for "which <
 W_PLACE_REGION = 0.3  # a place quoted with its region: "Durban, South Africa"
 W_WHOLE = 0.5  # a figure after "out of", for "how many": the whole, not the count
 W_CHOICE = 1.0  # one of the two options of "X or Y?" that the sentence says
+W_REASON = 0.5  # after "because of", "amid", "over", ..., for "why"
 W_AGENT = 0.3  # the subject right before the question's verb, or its agent after "by"
 
 _DATE = re.compile(
@@ -887,6 +888,7 @@ def span_candidates(
         return []
     # Words the question capitalises past its first: names ("Trump"), never an answer's head.
     q_names = {w.lower() for w in _WORD.findall(question)[1:] if w[:1].isupper()}
+    asks_why = question.lower().startswith("why")
     choice_stems = {s for w in qtype.choices for s in _stems(w)}
     offered = [k for k, t in enumerate(tokens) if choice_stems & set(_stems(t.low))]
     # The options are the question's words too; the one the sentence says stands near the rest.
@@ -1053,6 +1055,8 @@ def span_candidates(
                 score += W_SIDE / (1.0 + side / 3.0)
         if choice:
             score += W_CHOICE
+        if asks_why and _after_cause(tokens, i):
+            score += W_REASON
         if j in subject_ends or i in agent_starts:
             score += W_AGENT
         elif i in aside:
@@ -1193,6 +1197,19 @@ def _support(tokens: list[Token], i: int, j: int) -> int:
     cut = [k for k, t in enumerate(after) if t.text in {";", ":"}]
     after = after[: cut[0]] if cut else after
     return len({t.low for t in before + after if t.matched})
+
+
+# Words before a cause in news copy: "resigned [during] a corruption inquiry", "[over] pay",
+# "[because of] the storm", "[due to] delays", "[following] complaints".
+_CAUSE_WORDS = {"because", "over", "during", "following", "after", "due"}
+
+
+def _after_cause(tokens: list[Token], i: int) -> bool:
+    """Whether ``tokens[i]`` opens the phrase after a word that introduces a cause."""
+    k = i - 1
+    while k >= 0 and (tokens[k].low in _DETERMINERS or tokens[k].low in {"of", "to"}):
+        k -= 1
+    return k >= 0 and tokens[k].low in _CAUSE_WORDS
 
 
 def _coordinated(tokens: list[Token], i: int, j: int, at: set[int]) -> bool:

@@ -482,3 +482,8 @@ def test_choice_question_is_answered_by_the_option_the_sentence_says():
     assert question_type(question).choices == ("increase", "decrease")
     sentence = "Despite an increase in fuel costs, the city's bus fares decreased by 4% in 2023."
     assert marked(question, sentence) == "decreased"
+
+
+def test_why_is_answered_by_the_cause_after_because_of_or_during():
+    sentence = "In May, Labour councillor Tom Reyes resigned because of a planning inquiry."
+    assert marked("Why did Tom Reyes resign?", sentence) == "planning inquiry"
