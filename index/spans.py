@@ -585,10 +585,17 @@ def _verbish(tokens: list[Token], k: int) -> bool:
         return False
     before = tokens[k - 1] if k > 0 else None
     after = tokens[k + 1] if k + 1 < len(tokens) else None
+    # "a [newly elected] mayor", "a [royally appointed] governor": after an article, an adverb
+    # and a participle describe the noun that follows.
+    opened = k > 0 and tokens[k - 1].low in _OBJECT_START
     if tok.low.endswith("ly"):
+        if opened and after is not None and after.low.endswith("ed"):
+            return False
         return not _content(after) or (after is not None and after.low.endswith(("ed", "ing")))
     if not _content(after):
         return True  # "held annually", "funded by", "dubbed \"...\""
+    if k > 1 and before.low.endswith("ly") and tokens[k - 2].low in _OBJECT_START:
+        return False
     if before is not None and before.low in _AUXILIARIES:
         return True  # "was killed", "has blamed", "were made"
     return (

@@ -487,3 +487,10 @@ def test_choice_question_is_answered_by_the_option_the_sentence_says():
 def test_why_is_answered_by_the_cause_after_because_of_or_during():
     sentence = "In May, Labour councillor Tom Reyes resigned because of a planning inquiry."
     assert marked("Why did Tom Reyes resign?", sentence) == "planning inquiry"
+
+
+def test_adverb_and_participle_after_an_article_describe_a_noun():
+    sentence = "The council now shares power with a newly elected mayor."
+    tokens = tokenize_sentence(sentence, frozenset())
+    assert not any(t.verb for t in tokens if t.text in {"newly", "elected"})
+    assert marked("With whom does the council share power?", sentence) == "newly elected mayor"
