@@ -192,7 +192,7 @@ W_APPOSITION = 0.5  # a name right after "<the asked-about noun>,", for "which <
 W_PLACE_REGION = 0.3  # a place quoted with its region: "Durban, South Africa"
 W_WHOLE = 0.5  # a figure after "out of", for "how many": the whole, not the count
 W_CHOICE = 1.0  # one of the two options of "X or Y?" that the sentence says
-W_REASON = 0.5  # after "because of", "amid", "over", ..., for "why"
+W_REASON = 0.5  # after "because of", "during", "over", ..., for "why"
 W_AGENT = 0.3  # the subject right before the question's verb, or its agent after "by"
 
 _DATE = re.compile(
@@ -204,8 +204,9 @@ _DATE = re.compile(
     rf"\d{{1,2}}(?:st|nd|rd|th)[\s-]+centur(?:y|ies)(?:\s+(?:AD|BC|BCE|CE))?"
     rf"|(?:(?:early|mid|late)[\s-]+)?(?:(?:{_ORDINAL_WORDS})\s+(?:and|to|or)\s+)?"
     rf"(?:{_ORDINAL_WORDS})[\s-]+centur(?:y|ies)"
+    rf"|mid-century|(?:early|mid|late)[\s-]+\d{{4}}s?|\d{{4}}s"
     # A year, but not a sum or a decimal: "$185.4 million" holds no date.
-    rf"|mid-century|(?:early|mid|late)[\s-]+\d{{4}}s?|\d{{4}}s|(?<![$€£.,])\d{{3,4}}(?![.,]\d|%)(?:\s+(?:AD|BC|BCE|CE))?"
+    rf"|(?<![$€£.,])\d{{3,4}}(?![.,]\d|%)(?:\s+(?:AD|BC|BCE|CE))?"
     rf"|{_WEEKDAYS}|yesterday|today|tomorrow|last\s+(?:week|month|year))\b",
     re.IGNORECASE,
 )
@@ -613,12 +614,12 @@ _PREPOSITIONS = {
     "in", "at", "on", "to", "for", "with", "about", "after", "before", "during", "when", "if"
 }
 # Prepositions that open a phrase inserted between a subject and its verb.
-_PREPOSITIONS_OF_PLACE = {
+_INSERTING_PREPOSITIONS = {
     "in", "at", "on", "from", "with", "without", "during", "after", "before", "under", "near",
     "like", "unlike", "despite", "since",
 }
 # Endings of words for where someone is from ("Philadelphian", "Chinese", "Englishman"). Only
-# before a name of two more words, so a first name with such an ending ("Brian Ng") is safe.
+# before a name of two or more words, so a first name with such an ending ("Brian Ng") is safe.
 _DEMONYM_ENDINGS = ("ian", "ese", "ish", "man", "woman")
 _BE = {"is", "are", "was", "were", "be", "been", "being"}
 _MODALS = {"can", "could", "will", "would", "shall", "should", "may", "might", "must"}
@@ -1243,7 +1244,8 @@ def _agent_slots(
     a phrase inserted between the subject and the verb, which is not the doer).
 
     A subject question ("Who retrieves ...?", "What organization monitors ...?") asks for that
-    doer, and news copy states it in one of these two places.
+    doer, and news copy states it in one of these places; when a prepositional phrase stands
+    right before the verb ("Tacitus in his Agricola described"), the subject ends before it.
     """
     ends: set[int] = set()
     starts: set[int] = set()
@@ -1265,7 +1267,7 @@ def _agent_slots(
             while p > 0 and not _is_boundary(tokens[p - 1]) and not tokens[p - 1].verb:
                 p -= 1
             inserted = next(
-                (m for m in range(p + 1, a) if tokens[m].low in _PREPOSITIONS_OF_PLACE), None
+                (m for m in range(p + 1, a) if tokens[m].low in _INSERTING_PREPOSITIONS), None
             )
             if inserted is None:
                 ends.add(a)
