@@ -460,14 +460,17 @@ def count_nearby(
     6.4 earthquake struck ... . Twenty-five people were killed ..."); the best-scored sentence
     may be the first, whose only figure measures something else. A figure standing right before
     the asked-about noun answers the question, so it wins over the best sentence's figure when
-    that one does not. Returns article offsets, or None to keep the best sentence's span.
+    that one does not. Likewise for "when": the date in the nearest quoted neighbour, when the
+    best sentence has none ("The first explorer was X. After he explored it in 1614, ...").
+    Returns article offsets, or None to keep the best sentence's span.
     """
     qtype = question_type(question)
-    if qtype.kind is not Kind.NUMBER or not qtype.focus:
+    dated = qtype.kind is Kind.DATE  # "when": a neighbour's date, if the best sentence has none
+    if not dated and (qtype.kind is not Kind.NUMBER or not qtype.focus):
         return None
     start, end = article.sentences[index]
     own = [c for c in span_candidates(question, article.text[start:end], qtype) if c.typed]
-    if own and own[0].counts_focus:
+    if own and (dated or own[0].counts_focus):
         return None
     for n in sorted(range(first, last + 1), key=lambda n: abs(n - index)):
         if n == index:
@@ -475,7 +478,7 @@ def count_nearby(
         start, end = article.sentences[n]
         sentence = article.text[start:end]
         for c in span_candidates(question, sentence, qtype):
-            if c.typed and c.counts_focus:
+            if c.typed and (dated or c.counts_focus):
                 s, e = strip_span(sentence, (c.start, c.end))
                 return start + s, start + e
     return None

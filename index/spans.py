@@ -19,7 +19,7 @@ from enum import Enum
 from functools import lru_cache
 
 from .lexical import tokenize
-from .numbers import NUMBER_WORDS
+from .numbers import NUMBER_WORDS, SCALES, parse_number
 
 Span = tuple[int, int]
 
@@ -56,8 +56,11 @@ _ORDINAL_WORDS = (
 # punctuation token.
 _TOKEN = re.compile(
     r"(?:[^\W\d_]\.)+(?=[\s,;:)]|$)"  # initials and dotted abbreviations: "H.", "U.S."
-    r"|[$€£]?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?"
-    r"|[$€£]?\d+(?:\.\d+)?%?"
+    # Titles news copy abbreviates before a name: "Dr. David Livingstone", "Gov. Ann Lee".
+    r"|\b(?:Dr|Mr|Mrs|Ms|Prof|Rev|Gen|Gov|Sen|Rep|Lt|Col|Sgt|Capt|Adm|Mt|St|Ft|Jr|Sr)\.(?=\s)"
+    r"|(?<![\w.])[−+-]?[$€£]?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?"  # a sign: "−2", "+1.5%"
+    r"|(?<![\w.])[−+-]?[$€£]?\d+(?:\.\d+)?%?"
+    r"|°[CF](?![^\W_])"  # degrees: "28 °F"
     r"|[^\W_](?:[\w'’\-–.]*[^\W_])?"
     r"|\S"
 )
@@ -112,8 +115,12 @@ _INTRO = {
     "called", "known", "named", "termed", "referred", "include", "includes", "included", "contain",
     "contains", "contained", "containing", "namely", "e.g", "i.e", "e.g.", "i.e.", "became",
     "become", "becomes", "remain", "remains", "remained", "considered", "regarded", "began",
-    "begun", "beginning",
+    "begun", "beginning", "according",  # "[according] to X": the source, not the answer
 }
+# Vague quantities in front of a noun phrase: news copy hedges ("[many] poor German and Irish
+# immigrants", "through [various] means"), but the answer is the phrase they quantify. Kept out
+# of _FUNCTION, which also weighs the question's words for retrieval.
+_QUANTIFIERS = {"many", "several", "few", "various", "numerous", "much", "multiple"}
 # Inside a phrase these start a new sub-phrase ("inoculations [in] paralyzed polio patients").
 _SPLIT = _FUNCTION - {"of", "and", "or", "&", "the", "a", "an"}
 # Words that carry no topic: what a question is made of besides its subject.
@@ -172,20 +179,45 @@ W_PREDICATE = 0.3  # the predicate after the subject, for "what did X do?"
 W_LIST_CUT = 0.3  # only the first item of a list, for a question that is not typed as one
 W_MANNER = 0.3  # a phrase opened by a preposition of means, for "how is X done?"
 W_FOLLOWS = 0.5  # right after the word the question puts before its final wh-word
+# The largest figure for "highest ...", the smallest for "lowest ...": more than the model
+# re-ranking's margin in index.answering, since a superlative settles which figure answers.
+W_EXTREME = 1.0
+W_EXCLUDED = 0.8  # "Other than X, what ...": X loses, what stands beside X in a list wins
+W_MODIFIER = 0.5  # right before the asked-about noun, for "what kind/type of <noun>"
+# Per question word within a few words of the phrase: a tie-break among equal phrases, for the
+# one amid more of the question ("the [winter] sittings, which commence with the budget").
+W_SUPPORT = 0.005  # (larger, it overrules the rules above: 0.03 lost 2 points of EM on dev)
+SUPPORT_WINDOW = 6
+W_APPOSITION = 0.5  # a name right after "<the asked-about noun>,", for "which <noun>"
+W_PLACE_REGION = 0.3  # a place quoted with its region: "Durban, South Africa"
+W_WHOLE = 0.5  # a figure after "out of", for "how many": the whole, not the count
+W_CHOICE = 1.0  # one of the two options of "X or Y?" that the sentence says
+W_REASON = 0.5  # after "because of", "during", "over", ..., for "why"
+W_AGENT = 0.3  # the subject right before the question's verb, or its agent after "by"
 
 _DATE = re.compile(
     rf"\b(?:(?:{_WEEKDAYS}),?\s+)?(?:(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS})\.?(?:,?\s+\d{{4}})?"
     rf"|(?:{_MONTHS})\.?\s+\d{{4}}"
-    rf"|(?:(?:early|mid|late)[\s-]+)?\d{{1,2}}(?:st|nd|rd|th)[\s-]+century(?:\s+(?:AD|BC|BCE|CE))?"
-    rf"|(?:(?:early|mid|late)[\s-]+)?(?:{_ORDINAL_WORDS})[\s-]+century"
-    rf"|mid-century|(?:early|mid|late)[\s-]+\d{{4}}s?|\d{{4}}s|\d{{3,4}}(?:\s+(?:AD|BC|BCE|CE))?"
+    # Centuries, also two of them: "the 16th and 17th centuries", "fifth to seventh centuries".
+    rf"|(?:(?:early|mid|late)[\s-]+)?(?:\d{{1,2}}(?:st|nd|rd|th)\s+(?:and|to|or)\s+)?"
+    rf"\d{{1,2}}(?:st|nd|rd|th)[\s-]+centur(?:y|ies)(?:\s+(?:AD|BC|BCE|CE))?"
+    rf"|(?:(?:early|mid|late)[\s-]+)?(?:(?:{_ORDINAL_WORDS})\s+(?:and|to|or)\s+)?"
+    rf"(?:{_ORDINAL_WORDS})[\s-]+centur(?:y|ies)"
+    rf"|mid-century|(?:early|mid|late)[\s-]+\d{{4}}s?|\d{{4}}s"
+    # A year, but not a sum or a decimal: "$185.4 million" holds no date.
+    rf"|(?<![$€£.,])\d{{3,4}}(?![.,]\d|%)(?:\s+(?:AD|BC|BCE|CE))?"
     rf"|{_WEEKDAYS}|yesterday|today|tomorrow|last\s+(?:week|month|year))\b",
     re.IGNORECASE,
 )
 _QUOTED = re.compile(r"[\"“”]([^\"“”]{2,200})[\"“”]")
 _YEAR = re.compile(r"^1\d{3}$|^20\d{2}$")
 _YEAR_WORDS = {"year", "years"}
+# Fractions news copy writes in words ("one-fourth of the crew", "half the budget").
+_FRACTIONS = {
+    "half", "halves", "third", "thirds", "quarter", "quarters", "fourth", "fourths", "fifth",
+    "fifths", "tenth", "tenths",
+}
 # fmt: on
 
 
@@ -205,6 +237,19 @@ class QuestionType:
     # "several hundred what?"): the answer follows that word in the sentence.
     before_wh: str | None = None
     action: bool = False  # asks what someone did ("what did X do?"): a verb phrase answers
+    # The verb of a subject question ("Who [retrieves] ...", "What organization [monitors] ...").
+    # Its form in the sentence is a verb too ("fishermen [retrieve]", "[monitored] by"), which
+    # ends the noun phrase before it rather than joining it.
+    verb: str | None = None
+    # "max" for "the highest/largest ...", "min" for "the lowest/smallest ...": the answer is
+    # the sentence's extreme figure ("ranges from 40 m ... to [2,994 m]").
+    extreme: str | None = None
+    # The words of "Other than X, which ...?", "Besides X, what other ...?" that name X and
+    # nothing else in the question: X is excluded, the answer stands beside it ("X and [Y]").
+    excluded: frozenset[str] = frozenset()
+    # "Did prices rise or fall?", "Are there more towns or cities?": a choice between the two
+    # words around "or", answered by the one the sentence says.
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -258,7 +303,96 @@ def question_type(question: str) -> QuestionType:
         w in {"do", "doing", "done"} and (k + 1 == len(words) or words[k + 1] in _PREPOSITIONS)
         for k, w in enumerate(words[2:], start=2)
     ) or (len(words) > 1 and words[1] in {"happen", "happened", "happens"})
-    return QuestionType(qtype.kind, focus, side, plural, typed, named, manner, before_wh, action)
+    verb = _subject_question_verb(words, focus) if side == "subject" else None
+    extreme = _extreme(words)
+    return QuestionType(
+        qtype.kind,
+        focus,
+        side,
+        plural,
+        typed,
+        named,
+        manner,
+        before_wh,
+        action,
+        verb,
+        extreme,
+        _excluded(question),
+        _choices(words),
+    )
+
+
+def _choices(words: list[str]) -> tuple[str, ...]:
+    """The two options of a yes/no question that offers a choice ("... Democrat or
+    Republican?"): the words right around its last "or"."""
+    if not words or words[0] not in _AUX or "or" not in words[2:-1]:
+        return ()
+    k = len(words) - 1 - words[::-1].index("or")
+    if k + 1 >= len(words) or words[k - 1] in _FUNCTION or words[k + 1] in _FUNCTION:
+        return ()
+    return (words[k - 1], words[k + 1])
+
+
+_EXCLUSION = re.compile(
+    r"\b(?:other than|besides|apart from|aside from|except(?: for)?)\s+([^,?]+?)"
+    r"(?:,|\s+(?=(?:what|which|who|whom|where|how)\b))",
+    re.IGNORECASE,
+)
+
+
+def _excluded(question: str) -> frozenset[str]:
+    """Stems of the X in "Other than X, which other ...?" that the rest of the question lacks
+    ("Besides Bachelor degrees in arts and science, what other Bachelor degree": arts,
+    science)."""
+    m = _EXCLUSION.search(question)
+    if not m:
+        return frozenset()
+    rest = question[: m.start(1)] + question[m.end(1) :]
+    named = {s for s in tokenize(m.group(1)) if len(s) > 1 or s.isdigit()}
+    return frozenset(named - set(tokenize(rest)) - set(tokenize(" ".join(FUNCTION_WORDS))))
+
+
+_MAX_WORDS = {
+    "highest", "largest", "biggest", "greatest", "maximum", "longest", "tallest", "deepest",
+    "heaviest", "oldest", "farthest", "furthest", "peak", "record",
+}
+_MIN_WORDS = {"lowest", "smallest", "minimum", "shortest", "fewest", "youngest", "cheapest"}
+
+
+def _extreme(words: list[str]) -> str | None:
+    """Whether the question asks for the largest ("max") or smallest ("min") figure.
+
+    News copy gives ranges and comparisons ("from 40 m at the river to 2,994 m at the peak",
+    "between 12 and 30 people"); a question with a superlative wants one end. "Most" and
+    "least" count only after "the" ("the most rain"; not "most of the salt", "at least").
+    """
+    for k, w in enumerate(words):
+        after_the = k > 0 and words[k - 1] == "the"
+        if w in _MAX_WORDS or (w == "most" and after_the):
+            return "max"
+        if w in _MIN_WORDS or (w == "least" and after_the):
+            return "min"
+    return None
+
+
+def _subject_question_verb(words: list[str], focus: str | None) -> str | None:
+    """The word after the wh-phrase of a subject question: "who [founded]", "which two states
+    [came]", "what organization [monitors]"; adverbs in -ly are skipped ("who currently
+    [retrieves]")."""
+    k = 1
+    if words[0] in {"what", "which"}:
+        if not focus or focus not in words[1:5]:
+            return None
+        k = words.index(focus, 1) + 1
+    while k < len(words) and words[k].endswith("ly"):
+        k += 1
+    if k >= len(words) or words[k] in _FUNCTION or words[k] in _AUX:
+        return None
+    # Only a verb-shaped word: "which major industry brings" has its noun where the verb is
+    # expected, when the asked-about noun was taken to be "major".
+    word = words[k]
+    shaped = word.endswith(("ed", "s")) and not word.endswith(("ss", "us", "is"))
+    return word if shaped or word in _VERBS else None
 
 
 _AUXILIARIES = {"is", "are", "was", "were", "be", "been", "being", "has", "have", "had"}
@@ -305,10 +439,12 @@ def _classify(words: list[str], joined: str, focus: str | None) -> QuestionType:
         r"\bhow (many|much|old|far|long|large|big|high|tall|deep|wide|often)\b", joined
     ) or re.search(
         # Quantities news copy reports as a figure with a unit ("above what frequency",
-        # "at what temperature", "what price").
-        r"\b(what|which) (number|percentage|percent|amount|proportion|share|size|population|"
-        r"frequency|temperature|speed|distance|height|depth|length|weight|altitude|price|cost|"
-        r"age|rate|sum|total|fee|salary|budget|toll)\b",
+        # "at what temperature", "what price"), also behind a copula and up to two modifiers
+        # ("what is the highest altitude", "what was the city's population").
+        r"\b(what|which) (?:(?:is|was|are|were) )?(?:(?:the|an?) )?(?:[\w'’]+ ){0,2}?"
+        r"(number|percentage|percent|amount|proportion|portion|share|size|population|"
+        r"frequency|temperature|speed|distance|height|depth|length|weight|altitude|elevation|"
+        r"price|cost|age|rate|sum|total|fee|salary|budget|toll|salinity|dimensions?)\b",
         joined,
     ):
         return QuestionType(Kind.NUMBER, focus)
@@ -348,7 +484,7 @@ def _focus_noun(words: list[str]) -> str | None:
         while j < len(words) and (
             words[j] in NUMBER_WORDS
             or words[j] in _TYPE_WORDS
-            or words[j] == "of"
+            or words[j] in {"of", "other", "another"}
             or words[j].isdigit()
         ):
             j += 1
@@ -358,9 +494,28 @@ def _focus_noun(words: list[str]) -> str | None:
             and words[j]
             not in {"did", "does", "do", "is", "are", "was", "were", "has", "have", "had", "can"}
         ):
+            # The noun is the last word before the verb: "what religious revival [movement]
+            # took place", "what governmental [body] is responsible".
+            while w in {"what", "which"} and j + 1 - i <= 3 and _noun_follows(words[j + 1 :]):
+                j += 1
             return words[j]
         return None
     return None
+
+
+_WH = {"what", "which", "who", "whom", "whose", "where", "when", "why", "how"}
+
+
+def _noun_follows(rest: list[str]) -> bool:
+    """Whether the next word, after the noun of a wh-phrase, still belongs to it: not a
+    function word, an auxiliary or a verb-shaped word ("took", "influenced", "brings")."""
+    if not rest:
+        return False
+    word = rest[0]
+    if word in _FUNCTION or word in _AUX or word in _VERBS or word in _WH:
+        return False
+    verbish = word.endswith(("ed", "ing")) or (word.endswith("s") and not word.endswith("ss"))
+    return not verbish and not word.isdigit()
 
 
 @lru_cache(maxsize=8192)
@@ -376,8 +531,12 @@ def question_stems(question: str) -> frozenset[str]:
     return frozenset(stems)
 
 
-def tokenize_sentence(sentence: str, question_stems: frozenset[str]) -> list[Token]:
-    """Tokens of ``sentence`` with offsets, flagged when they repeat a question word."""
+def tokenize_sentence(
+    sentence: str, question_stems: frozenset[str], verb: str | None = None
+) -> list[Token]:
+    """Tokens of ``sentence`` with offsets, flagged when they repeat a question word; with the
+    question's ``verb``, the sentence's form of it is flagged a verb."""
+    verb_stems = set(_stems(verb)) if verb else set()
     tokens = []
     for m in _TOKEN.finditer(sentence):
         text = m.group(0)
@@ -390,8 +549,16 @@ def tokenize_sentence(sentence: str, question_stems: frozenset[str]) -> list[Tok
             # An abbreviation's letters are too short to be stems: it matches as written.
             matched = matched or (low.endswith(".") and low in question_stems)
         tokens.append(Token(m.start(), m.end(), text, low, punct, matched))
+    verbs = [
+        _verbish(tokens, k) or bool(verb_stems and t.matched and set(_stems(t.low)) & verb_stems)
+        for k, t in enumerate(tokens)
+    ]
+    for k in range(len(tokens) - 1):
+        # An -ly adverb goes with the verb after it: "fishermen [accidentally] retrieve".
+        if verbs[k + 1] and tokens[k].low.endswith("ly") and tokens[k].text[:1].islower():
+            verbs[k] = True
     return [
-        Token(t.start, t.end, t.text, t.low, t.punct, t.matched, True) if _verbish(tokens, k) else t
+        Token(t.start, t.end, t.text, t.low, t.punct, t.matched, True) if verbs[k] else t
         for k, t in enumerate(tokens)
     ]
 
@@ -409,6 +576,8 @@ def _verbish(tokens: list[Token], k: int) -> bool:
         return False
     if tok.low in _VERBS:
         return True
+    if k > 0 and tokens[k - 1].low in _MODALS:
+        return True  # a modal's verb: "can [cause]", "will [retrieve]"
     if _present_verb(tokens, k):
         return True
     if 0 < k < len(tokens) - 1 and tokens[k - 1].low == "to" and tokens[k + 1].low in _OBJECT_START:
@@ -417,10 +586,17 @@ def _verbish(tokens: list[Token], k: int) -> bool:
         return False
     before = tokens[k - 1] if k > 0 else None
     after = tokens[k + 1] if k + 1 < len(tokens) else None
+    # "a [newly elected] mayor", "a [royally appointed] governor": after an article, an adverb
+    # and a participle describe the noun that follows.
+    opened = k > 0 and tokens[k - 1].low in _OBJECT_START
     if tok.low.endswith("ly"):
+        if opened and after is not None and after.low.endswith("ed"):
+            return False
         return not _content(after) or (after is not None and after.low.endswith(("ed", "ing")))
     if not _content(after):
         return True  # "held annually", "funded by", "dubbed \"...\""
+    if k > 1 and before.low.endswith("ly") and tokens[k - 2].low in _OBJECT_START:
+        return False
     if before is not None and before.low in _AUXILIARIES:
         return True  # "was killed", "has blamed", "were made"
     return (
@@ -437,6 +613,16 @@ _AFTER_VERB = {
 _PREPOSITIONS = {
     "in", "at", "on", "to", "for", "with", "about", "after", "before", "during", "when", "if"
 }
+# Prepositions that open a phrase inserted between a subject and its verb.
+_INSERTING_PREPOSITIONS = {
+    "in", "at", "on", "from", "with", "without", "during", "after", "before", "under", "near",
+    "like", "unlike", "despite", "since",
+}
+# Endings of words for where someone is from ("Philadelphian", "Chinese", "Englishman"). Only
+# before a name of two or more words, so a first name with such an ending ("Brian Ng") is safe.
+_DEMONYM_ENDINGS = ("ian", "ese", "ish", "man", "woman")
+_BE = {"is", "are", "was", "were", "be", "been", "being"}
+_MODALS = {"can", "could", "will", "would", "shall", "should", "may", "might", "must"}
 _AUX_OR_TO = {
     "to", "must", "will", "would", "should", "can", "could", "may", "might", "did", "do", "does"
 }
@@ -473,7 +659,11 @@ def _is_boundary(tok: Token) -> bool:
 def _trim(tokens: list[Token], i: int, j: int) -> tuple[int, int] | None:
     """Drop function and introducing words from the ends of ``tokens[i:j]``."""
     while i < j and (
-        tokens[i].low in _FUNCTION or tokens[i].low in _INTRO or tokens[i].punct or tokens[i].verb
+        tokens[i].low in _FUNCTION
+        or tokens[i].low in _INTRO
+        or tokens[i].low in _QUANTIFIERS
+        or tokens[i].punct
+        or tokens[i].verb
     ):
         i += 1
     while j > i and (tokens[j - 1].low in _FUNCTION or tokens[j - 1].punct or tokens[j - 1].verb):
@@ -550,6 +740,8 @@ def _is_figure(tok: Token) -> bool:
     if any(ch.isdigit() for ch in tok.low):
         return True
     parts = [part for part in tok.low.split("-") if part]
+    if parts and parts[-1] in _FRACTIONS and all(p in NUMBER_WORDS for p in parts[:-1]):
+        return True  # "half", "one-fourth", "two-thirds"
     return bool(parts) and all(part in NUMBER_WORDS for part in parts)
 
 
@@ -577,11 +769,29 @@ def _number_spans(tokens: list[Token]) -> list[tuple[int, int]]:
                 break
         # "a hundred", "a million": the article belongs to the figure.
         s = i - 1 if i > 0 and tokens[i - 1].low == "a" and tokens[i].low in _SCALES else i
-        out.append((s, j))
+        ends = [j, j + 1] if _is_unit(tokens, j) else [j]
         if _is_unit(tokens, j):
-            out.append((s, j + 1))
+            # A conversion in brackets is quoted with the figure: "15 m (49 ft)".
+            close = _conversion_end(tokens, j + 1)
+            if close is not None:
+                ends.append(close)
+        out.extend((s, e) for e in ends)
         i = j
     return out
+
+
+def _conversion_end(tokens: list[Token], k: int) -> int | None:
+    """The end of a bracketed conversion starting at ``k``: "(49 ft)", "(130 to 230 ft)"."""
+    if k >= len(tokens) or tokens[k].text != "(":
+        return None
+    m = k + 1
+    while m < len(tokens) and m - k < 6 and tokens[m].text != ")":
+        if not (_is_figure(tokens[m]) or tokens[m].low in _RANGE_JOINERS or _is_unit(tokens, m)):
+            return None
+        m += 1
+    if m < len(tokens) and tokens[m].text == ")" and m > k + 1 and _is_figure(tokens[k + 1]):
+        return m + 1
+    return None
 
 
 def _is_unit(tokens: list[Token], k: int) -> bool:
@@ -617,7 +827,13 @@ def _name_spans(tokens: list[Token]) -> list[tuple[int, int]]:
     i = 0
     while i < n:
         t = tokens[i]
-        if t.punct or not t.text[:1].isupper() or t.low in _FUNCTION or t.low in _CLAUSE:
+        if (
+            t.punct
+            or not t.text[:1].isupper()
+            or t.low in _FUNCTION
+            or t.low in _CLAUSE
+            or t.low in _INTRO
+        ):
             i += 1
             continue
         j = i + 1
@@ -625,6 +841,9 @@ def _name_spans(tokens: list[Token]) -> list[tuple[int, int]]:
             u = tokens[j]
             if not u.punct and u.text[:1].isupper():
                 j += 1
+            elif _name_number(u):
+                j += 1  # "Route 7", "Apollo 11": a small number closes the name
+                break
             elif (
                 u.low in {"of", "and", "&", "de", "du", "von", "van", "al", "the"}
                 and j + 1 < n
@@ -657,8 +876,12 @@ def _typed(kind: Kind, tokens: list[Token], i: int, j: int, sentence: str) -> bo
     if kind is Kind.DATE:
         return bool(_DATE.search(sentence[tokens[i].start : tokens[j - 1].end]))
     if kind in (Kind.PERSON, Kind.PLACE):
-        # A capitalised word that is not capitalised only because it starts the sentence.
-        return any(t.text[:1].isupper() and (k + i > 0) for k, t in enumerate(words))
+        # A capitalised word that is not capitalised only because it starts the sentence; a
+        # sentence's first word counts as a name when a preposition or verb follows it
+        # ("[Tacitus] in his ...", "[Police] arrested ...") rather than a noun it opens.
+        nxt = tokens[j] if j < len(tokens) else None
+        opener = i == 0 and len(words) == 1 and nxt is not None and (nxt.verb or nxt.low in _SPLIT)
+        return opener or any(t.text[:1].isupper() and (k + i > 0) for k, t in enumerate(words))
     return True
 
 
@@ -668,12 +891,16 @@ def span_candidates(
     """Phrases of ``sentence`` that may answer ``question``, best first (offsets in sentence)."""
     qtype = qtype or question_type(question)
     q_stems = question_stems(question)
-    tokens = tokenize_sentence(sentence, q_stems)
+    tokens = tokenize_sentence(sentence, q_stems, qtype.verb)
     if not tokens:
         return []
     # Words the question capitalises past its first: names ("Trump"), never an answer's head.
     q_names = {w.lower() for w in _WORD.findall(question)[1:] if w[:1].isupper()}
-    anchors = [k for k, t in enumerate(tokens) if t.matched]
+    asks_why = question.lower().startswith("why")
+    choice_stems = {s for w in qtype.choices for s in _stems(w)}
+    offered = [k for k, t in enumerate(tokens) if choice_stems & set(_stems(t.low))]
+    # The options are the question's words too; the one the sentence says stands near the rest.
+    anchors = [k for k, t in enumerate(tokens) if t.matched and k not in offered]
     focus_stems = set(_stems(qtype.focus)) if qtype.focus else set()
     kind = qtype.kind
 
@@ -682,9 +909,13 @@ def span_candidates(
         ranges.update(_extend(tokens, i, j))
     typed_ranges: set[tuple[int, int]] = set()
     lists: set[tuple[int, int]] = set()  # "tobacco, indigo and rice"
+    places: set[tuple[int, int]] = set()  # "Durban, South Africa"
     titles: set[tuple[int, int]] = set()  # quoted titles, named as a whole ("the motto \"...\"")
     if kind is Kind.NUMBER:
         typed_ranges = set(_number_spans(tokens))
+        if qtype.focus in _UNITS:
+            # "How many miles" asks for the figure in miles, not "48 km (30 mi)".
+            typed_ranges = {(i, j) for i, j in typed_ranges if tokens[j - 1].text != ")"}
     elif kind is Kind.DATE:
         typed_ranges = set(_regex_spans(tokens, sentence, _DATE))
     elif kind is Kind.QUOTE:
@@ -693,10 +924,23 @@ def span_candidates(
         ranges |= {
             r for r in _name_spans(tokens) if not all(t.matched for t in tokens[r[0] : r[1]])
         }
+        if kind is Kind.PERSON:
+            # "Philadelphian [Benjamin Franklin]", "Englishman [John Dollond]": news copy puts a
+            # person's origin (or trade: "Historian Pierre Chaunu") before the name; the name
+            # alone is offered too, and the scores and the model choose.
+            ranges |= {
+                (i + 1, j)
+                for i, j in _name_spans(tokens)
+                if j - i >= 3 and tokens[i].low.endswith(_DEMONYM_ENDINGS)
+            }
         if kind is Kind.ENTITY:
             titles = set(_regex_spans(tokens, sentence, _QUOTED, 1))
             ranges |= titles
+        if kind is Kind.PLACE:
+            places = _places_with_region(tokens, _name_spans(tokens))
+            ranges |= places
     typed_ranges = {r for r in typed_ranges if not any(t.matched for t in tokens[r[0] : r[1]])}
+    ranges |= {(k, k + 1) for k in offered}  # "X or Y?": each option the sentence says
     # A figure, a date or a quotation is what "how many", "when" and "what did X say" ask for;
     # when the sentence has one, other phrases are not offered.
     if typed_ranges:
@@ -737,6 +981,29 @@ def span_candidates(
         # phrase with its preposition, which the answer keeps.
         ranges |= {(k, j) for i, j in ranges if (k := _means_before(tokens, i)) is not None}
 
+    subject_ends, agent_starts, aside = _agent_slots(tokens, qtype.verb)
+    extremes = _extreme_figures(tokens, typed_ranges, qtype.extreme)
+    focus_at = {
+        k
+        for k, t in enumerate(tokens)
+        if t.matched and not t.verb and set(_stems(t.low)) & focus_stems
+    }
+    # "Which abolitionist ...?" -> "abolitionists, most prominently [Dr. David Livingstone],":
+    # news copy names one of a group right after the group's noun and a comma.
+    apposed = set()
+    for k in focus_at:
+        if k + 1 < len(tokens) and tokens[k + 1].text == ",":
+            m = k + 2
+            while m < len(tokens) and m < k + 5 and tokens[m].text[:1].islower():
+                m += 1  # "most prominently", "including", "such as"
+            apposed.add(m)
+    if qtype.typed:
+        # "what kind of factory" -> "the old [Biscuit] Factory": the word before the noun.
+        ranges |= {(k - 1, k) for k in focus_at if k > 0 and _content(tokens[k - 1])}
+    excluded_at = {
+        k for k, t in enumerate(tokens) if not t.punct and set(_stems(t.low)) & qtype.excluded
+    }
+
     # "... part of what?" -> "part of [India]": where the question ends on its wh-word, the
     # answer starts at the first word after the sentence's copy of the word before it.
     follows: set[int] = set()
@@ -752,7 +1019,8 @@ def span_candidates(
     nominal = kind in (Kind.ENTITY, Kind.PERSON, Kind.PLACE) and not qtype.action
     out = []
     for i, j in ranges:
-        if all(t.matched or t.punct or t.low in _FUNCTION for t in tokens[i:j]):
+        choice = j - i == 1 and i in offered
+        if not choice and all(t.matched or t.punct or t.low in _FUNCTION for t in tokens[i:j]):
             continue  # repeating the question is not an answer
         if nominal and (i, j) not in titles and any(t.verb for t in tokens[i + 1 : j - 1]):
             continue  # "which part" asks for a noun phrase, not a clause around a verb
@@ -768,18 +1036,50 @@ def span_candidates(
                 score += 0.3
         counts_focus = False
         if kind is Kind.NUMBER:
-            counts_focus = j < len(tokens) and bool(set(_stems(tokens[j].low)) & focus_stems)
+            # "how many colonists" -> "[300] Spanish colonists": one word may qualify the noun.
+            counts_focus = any(
+                set(_stems(tokens[m].low)) & focus_stems
+                for m in (j, j + 1)
+                if m < len(tokens) and (m == j or _content(tokens[j]) and not tokens[j].matched)
+            )
             if counts_focus:
                 score += W_NUMBER_FOCUS  # "how many people": the figure right before "people"
             if j - i > 1 and _is_unit(tokens, j - 1):
                 score += W_UNIT  # a figure is quoted with its unit: "15 m", "eight minutes"
+            elif j - i > 1 and tokens[j - 1].text == ")":
+                score += 2 * W_UNIT  # and with its conversion, over the unit alone: "(49 ft)"
             if j - i == 1 and _YEAR.match(tokens[i].low) and not focus_stems & _YEAR_WORDS:
                 score -= W_YEAR  # "how much" is rarely answered by a year
+            if (i, j) in extremes:
+                score += W_EXTREME
+            if i >= 2 and tokens[i - 2].low == "out" and tokens[i - 1].low == "of":
+                # "out of 135,000 Muslims, [5,704] had ...": the figure after "out of" is the
+                # whole that the answer is a part of.
+                score -= W_WHOLE
         if qtype.side is not None:
             side = _side_distance(i, j, anchors, qtype.side, _after_by(tokens, i))
             after_preposition = i > 0 and tokens[i - 1].low in _SPLIT and not _after_by(tokens, i)
             if side is not None and not (qtype.side == "subject" and after_preposition):
                 score += W_SIDE / (1.0 + side / 3.0)
+        if choice:
+            score += W_CHOICE
+        if asks_why and _after_cause(tokens, i):
+            score += W_REASON
+        if j in subject_ends or i in agent_starts:
+            score += W_AGENT
+        elif i in aside:
+            score -= W_AGENT  # "Tacitus [in his Agricola] described": not the doer
+        score += W_SUPPORT * _support(tokens, i, j)
+        if not qtype.typed and i in apposed and _is_name(tokens, i, j):
+            score += W_APPOSITION
+        if qtype.typed and j in focus_at and not tokens[i].matched and j - i == 1:
+            score += W_MODIFIER  # "what kind of sittings" -> "the [winter] sittings"
+        if excluded_at:
+            spelled_out = j + 1 < len(tokens) and tokens[j].text == "(" and j + 1 in excluded_at
+            if spelled_out or any(k in excluded_at for k in range(i, j)):
+                score -= W_EXCLUDED  # "Other than KNO ...": not KNO, nor "Kuki Org. (KNO)"
+            elif _coordinated(tokens, i, j, excluded_at):
+                score += W_EXCLUDED  # "KNO and [United Peoples Forum]"
         if i in follows:
             score += W_FOLLOWS
         elif any(i < m < j for m in follows):
@@ -800,7 +1100,10 @@ def span_candidates(
                 # of engine" -> "a [diesel] engine": after a lower-case modifier it only
                 # repeats the question.
                 name = _is_name(tokens, i, j) and not qtype.typed
-                score += W_FOCUS_HEAD if name else -W_FOCUS_HEAD
+                if name:
+                    score += W_FOCUS_HEAD
+                elif qtype.typed:
+                    score -= W_FOCUS_HEAD
         # A question word in front of the new words is often part of the answer's name
         # ("[formal] semantics", "the [rule] of substitution"); only the others cost.
         lead = 0
@@ -818,9 +1121,21 @@ def span_candidates(
             # Ending on that noun beats stopping short of it: "[Köppen] climate system" cuts
             # the name the question asks for.
             score += W_HEAD
+        if (i, j) in places:
+            score += W_PLACE_REGION
         if kind in (Kind.PERSON, Kind.PLACE, Kind.ENTITY):
             inside_title = any(a <= i and j <= b and (a, b) != (i, j) for a, b in titles)
-            if _cuts_name(tokens, i, j) or inside_title:
+            # A name the question writes, grown by the next capitalised word, is the question's
+            # own subject, not its answer: "[Sea]" or "[Baltic Sea]" for "the Baltic".
+            head = i - 1 if i > 0 and tokens[i - 1].low in q_names else i
+            name_tail = (
+                head + 1 < j
+                and tokens[head].matched
+                and tokens[head].low in q_names
+                and not tokens[head + 1].matched
+                and tokens[head + 1].text[:1].isupper()
+            )
+            if _cuts_name(tokens, i, j) or inside_title or name_tail:
                 score -= W_NAME
             elif _is_name(tokens, i, j) or (i, j) in titles:
                 # A name is quoted whole even where the question shares part of it: "who
@@ -842,6 +1157,130 @@ def span_candidates(
         )
     out.sort(key=lambda c: (-c.score, c.end - c.start))
     return out
+
+
+def _figure_value(tokens: list[Token], i: int, j: int) -> float | None:
+    """The value of the first figure in ``tokens[i:j]`` with its scale: "$1.7 billion" ->
+    1.7e9, "twenty-five" -> 25, "2,994 m" -> 2994."""
+    k = i
+    while k < j and not _is_figure(tokens[k]):
+        k += 1
+    if k == j:
+        return None
+    text = tokens[k].low
+    sign = -1.0 if text[:1] in "−-" and text[1:2].isdigit() else 1.0
+    value = parse_number(text.lstrip("−+-").strip("$€£%").replace("-", " "))
+    if value is None:
+        return None
+    value *= sign
+    for t in tokens[k + 1 : j]:
+        if t.low in SCALES:
+            value *= SCALES[t.low]
+        elif not _is_figure(t):
+            break
+    return value
+
+
+def _extreme_figures(
+    tokens: list[Token], ranges: set[tuple[int, int]], extreme: str | None
+) -> set[tuple[int, int]]:
+    """The figure ranges holding the largest ("max") or smallest ("min") value of the sentence,
+    when it has at least two different values to choose from."""
+    if not extreme:
+        return set()
+    values = {r: v for r in ranges if (v := _figure_value(tokens, *r)) is not None}
+    if len(set(values.values())) < 2:
+        return set()
+    best = max(values.values()) if extreme == "max" else min(values.values())
+    return {r for r, v in values.items() if v == best}
+
+
+def _support(tokens: list[Token], i: int, j: int) -> int:
+    """How many different question words stand within SUPPORT_WINDOW tokens of ``[i, j)``, in
+    its own clause (not past a semicolon or colon)."""
+    before = tokens[max(0, i - SUPPORT_WINDOW) : i]
+    cut = [k for k, t in enumerate(before) if t.text in {";", ":"}]
+    before = before[cut[-1] + 1 :] if cut else before
+    after = tokens[j : j + SUPPORT_WINDOW]
+    cut = [k for k, t in enumerate(after) if t.text in {";", ":"}]
+    after = after[: cut[0]] if cut else after
+    return len({t.low for t in before + after if t.matched})
+
+
+# Words before a cause in news copy: "resigned [during] a corruption inquiry", "[over] pay",
+# "[because of] the storm", "[due to] delays", "[following] complaints".
+_CAUSE_WORDS = {"because", "over", "during", "following", "after", "due"}
+
+
+def _after_cause(tokens: list[Token], i: int) -> bool:
+    """Whether ``tokens[i]`` opens the phrase after a word that introduces a cause."""
+    k = i - 1
+    while k >= 0 and (tokens[k].low in _DETERMINERS or tokens[k].low in {"of", "to"}):
+        k -= 1
+    return k >= 0 and tokens[k].low in _CAUSE_WORDS
+
+
+def _coordinated(tokens: list[Token], i: int, j: int, at: set[int]) -> bool:
+    """Whether ``tokens[i:j]`` is joined to a token in ``at`` by a comma, "and", "or" or a
+    closing bracket only: "Kuki National Organisation (KNO) [and] United Peoples Forum"."""
+    joiners = {",", "and", "or", "&"} | _DETERMINERS
+    k = i - 1
+    while k >= 0 and k not in at and (tokens[k].low in joiners or tokens[k].text == ")"):
+        k -= 1
+    if k >= 0 and k in at and k < i - 1:
+        return True
+    k = j
+    while k < len(tokens) and k not in at and tokens[k].low in joiners:
+        k += 1
+    return k < len(tokens) and k in at and k > j
+
+
+def _agent_slots(
+    tokens: list[Token], verb: str | None
+) -> tuple[set[int], set[int], set[int]]:
+    """Where the doer of the question's verb stands in the sentence: the phrase ending right
+    before it ("[fishermen] accidentally retrieve"), or starting after its "by" in the passive
+    ("monitored by the [ASCOBANS]"). Returns (ends of subjects, starts of agents, tokens of
+    a phrase inserted between the subject and the verb, which is not the doer).
+
+    A subject question ("Who retrieves ...?", "What organization monitors ...?") asks for that
+    doer, and news copy states it in one of these places; when a prepositional phrase stands
+    right before the verb ("Tacitus in his Agricola described"), the subject ends before it.
+    """
+    ends: set[int] = set()
+    starts: set[int] = set()
+    aside: set[int] = set()
+    if not verb:
+        return ends, starts, aside
+    stems = set(_stems(verb))
+    for k, t in enumerate(tokens):
+        if not (t.verb and t.matched and set(_stems(t.low)) & stems):
+            continue
+        a = k
+        while a > 0 and (tokens[a - 1].verb or tokens[a - 1].low in _AUX):
+            a -= 1  # "have been [monitored]", "accidentally [retrieve]"
+        if not any(t.low in _BE for t in tokens[a:k]):
+            # In the passive the subject is what is done to, not the doer. Before the verb may
+            # stand a phrase opened by a preposition ("Tacitus [in his Agricola] described"):
+            # then the subject opens the clause.
+            p = a
+            while p > 0 and not _is_boundary(tokens[p - 1]) and not tokens[p - 1].verb:
+                p -= 1
+            inserted = next(
+                (m for m in range(p + 1, a) if tokens[m].low in _INSERTING_PREPOSITIONS), None
+            )
+            if inserted is None:
+                ends.add(a)
+            else:
+                ends.add(inserted)
+                aside.update(range(inserted, a))
+        b = k + 1
+        if b < len(tokens) and tokens[b].low == "by":
+            b += 1
+            while b < len(tokens) and tokens[b].low in _DETERMINERS:
+                b += 1
+            starts.add(b)
+    return ends, starts, aside
 
 
 def _means_before(tokens: list[Token], i: int) -> int | None:
@@ -869,14 +1308,40 @@ def _is_name(tokens: list[Token], i: int, j: int) -> bool:
     return all(t.text[:1].isupper() or t.low in {"of", "&", "de", "van", "von"} for t in words)
 
 
+def _places_with_region(
+    tokens: list[Token], names: list[tuple[int, int]]
+) -> set[tuple[int, int]]:
+    """A place with its region or country after a comma: "Durban, South Africa", "Dayton,
+    Ohio". News copy places a town this way, and the pair is the answer to "where"; only
+    when the region closes the clause (a comma, a full stop), not in a list of places."""
+    starts = {i: j for i, j in names}
+    out = set()
+    for i, j in names:
+        if j + 1 < len(tokens) and tokens[j].text == "," and j + 1 in starts:
+            end = starts[j + 1]
+            nxt = tokens[end] if end < len(tokens) else None
+            listed = end + 1 < len(tokens) and tokens[end + 1].low in {"and", "or"}
+            asked = any(t.matched for t in tokens[i:end])  # the question's own place
+            if (nxt is None or nxt.text in {",", ".", ";"}) and not listed and not asked:
+                out.add((i, end))
+    return out
+
+
 def _cuts_name(tokens: list[Token], i: int, j: int) -> bool:
-    """Whether ``tokens[i:j]`` ends inside a name: "[Edith] Harlow", "[North Valley] Line"."""
+    """Whether ``tokens[i:j]`` ends inside a name: "[Edith] Harlow", "[North Valley] Line",
+    "[U.S. Route] 7"."""
     return (
         j < len(tokens)
         and tokens[j - 1].text[:1].isupper()
         and not tokens[j].punct
-        and tokens[j].text[:1].isupper()
+        and (tokens[j].text[:1].isupper() or _name_number(tokens[j]))
     )
+
+
+def _name_number(tok: Token) -> bool:
+    """A number of one to three digits, which after a capitalised word ends its name ("Route
+    7", "Boeing 747"); years and counts have four digits or come before a noun."""
+    return tok.text.isdigit() and len(tok.text) <= 3
 
 
 def _after_by(tokens: list[Token], i: int) -> bool:

@@ -267,6 +267,21 @@ def test_a_count_of_the_asked_noun_next_door_wins_over_a_measurement():
     assert count_nearby("How many buildings collapsed in Hatay?", quake, 0, 0, 2) is None
 
 
+def test_when_takes_a_date_next_door_only_if_the_best_sentence_has_none():
+    """The best sentence names the event, the next one dates it: "when" is answered by that
+    date rather than by nothing."""
+    bridge = view(
+        7,
+        "The first engineer to survey the gorge was Ana Ruiz. "
+        "After she surveyed it in 1921, the bridge was built. Traffic began later.",
+        "Bridge",
+    )
+    question = "In what year did Ana Ruiz survey the gorge?"
+    start, end = count_nearby(question, bridge, 0, 0, 2)
+    assert bridge.text[start:end] == "1921"
+    assert count_nearby(question, bridge, 1, 0, 2) is None  # its own date stays
+
+
 def test_span_reranking_embeds_only_close_candidates_and_never_the_question_again():
     """The question's vector from retrieval is reused, and a sentence whose rules leave one clear
     candidate is not embedded at all: the per-question cost of marking the answer."""

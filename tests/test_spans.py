@@ -40,6 +40,16 @@ def test_question_type(question, kind, focus):
     assert qtype.focus == focus
 
 
+def test_focus_is_the_last_noun_before_the_verb():
+    assert question_type("What regional transport body took the case to court?").focus == "body"
+    assert question_type("Which major airline flies to Lima?").focus == "airline"
+    assert question_type("How many metres high is the wall?").focus == "metres"
+    sentence = "The Harvest Board is a regional transport body that took the case to court in May."
+    assert marked("What regional transport body took the case to court?", sentence) == (
+        "Harvest Board"
+    )
+
+
 def test_answer_side_follows_do_support():
     assert question_type("Who founded the company?").side == "subject"
     assert question_type("Who did the board appoint?").side == "object"
@@ -166,7 +176,7 @@ def test_quantity_nouns_ask_for_a_figure_with_its_unit_symbol():
 def test_in_after_a_figure_is_a_preposition_before_a_word():
     sentence = "The city gives $3 million in community support each year."
     assert marked("How much money does the city give?", sentence) == "$3 million"
-    assert marked("How tall is the post?", "The post is 8 in (20 cm) tall.") == "8 in"
+    assert marked("How tall is the post?", "The post is 8 in (20 cm) tall.") == "8 in (20 cm)"
 
 
 def test_a_name_is_marked_whole_even_when_the_question_holds_part_of_it():
@@ -280,7 +290,8 @@ def test_a_name_the_question_has_is_not_the_answers_head():
     sentence = "US Senator Ada Okafor accused Lindqvist of lying."
     scores = {sentence[c.start : c.end]: c.score for c in span_candidates(question, sentence)}
     assert marked(question, sentence) == "Lindqvist"
-    assert scores["Lindqvist"] - scores["Senator Ada Okafor"] == pytest.approx(0.2)
+    # (give or take the tie-break for question words around a phrase, W_SUPPORT)
+    assert scores["Lindqvist"] - scores["Senator Ada Okafor"] == pytest.approx(0.2, abs=0.03)
 
 
 def test_a_possessive_name_is_a_name_and_at_least_is_not_an_answer():
@@ -300,3 +311,186 @@ def test_a_news_list_is_answered_whole_but_a_serial_comma_joins_no_list():
     # ", and" joins looser phrases: the first of them stays the answer.
     sentence = "The coast is tempered by the Irish Sea, warmer winters, and long summers."
     assert marked("What tempers the coast?", sentence) == "Irish Sea"
+
+
+def test_vague_quantifier_is_not_part_of_the_answer():
+    sentence = "The charity raises money through several means, such as raffles and auctions."
+    assert marked("By what means does the charity raise money?", sentence) == (
+        "raffles and auctions"
+    )
+
+
+def test_word_after_a_modal_is_a_verb():
+    sentence = "Officials warned that the heavy rain could flood the farmland."
+    tokens = tokenize_sentence(sentence, frozenset())
+    assert [t.text for t in tokens if t.verb] == ["warned", "flood"]
+
+
+def test_subject_question_answered_by_the_doer_of_its_verb():
+    question = "Who usually cleans the beach?"
+    assert question_type(question).verb == "cleans"
+    sentence = (
+        "On most days, volunteers quietly clean the beach, a report from the Tidewell Trust notes."
+    )
+    assert marked(question, sentence) == "volunteers"
+    # In the passive the doer follows "by"; the subject is what was done to.
+    sentence = "The dam near Marlow has been inspected by the Water Board since 1990."
+    assert marked("What agency inspects the dam?", sentence) == "Water Board"
+
+
+def test_tail_of_a_name_the_question_writes_is_no_answer():
+    question = "What group counts the seals on the Orkney coast?"
+    sentence = "Seals on the Orkney Islands coast are counted by the Tidewell Trust."
+    assert marked(question, sentence) == "Tidewell Trust"
+
+
+def test_quantity_noun_behind_a_copula_asks_for_a_figure():
+    assert question_type("What was the town's population in 1900?").kind is Kind.NUMBER
+    assert question_type("What is the average salinity of the lagoon?").kind is Kind.NUMBER
+    sentence = "The lagoon, fed by the Sella River, has a salinity of 1.2%, the survey found."
+    assert marked("What is the average salinity of the lagoon?", sentence) == "1.2%"
+
+
+def test_superlative_takes_the_extreme_figure():
+    sentence = "Ticket prices range from $15 for students to $240 for a box seat."
+    assert question_type("What is the highest ticket price?").extreme == "max"
+    assert marked("What is the highest ticket price?", sentence) == "$240"
+    assert marked("What is the lowest ticket price?", sentence) == "$15"
+    assert question_type("Most of the tickets cost how much?").extreme is None
+
+
+def test_signed_figure_with_degrees_and_its_conversion():
+    sentence = "Overnight the temperature fell to −8 °C (18 °F), the coldest night of the year."
+    assert marked("What temperature did it fall to overnight?", sentence) == "−8 °C (18 °F)"
+    # A question in one unit wants the figure in that unit, not the pair.
+    sentence = "The new bypass is 16 km (10 mi) long."
+    offered = [sentence[c.start : c.end] for c in span_candidates("How many miles?", sentence)]
+    assert "10 mi" in offered
+    assert "16 km (10 mi)" not in offered
+    offered = [sentence[c.start : c.end] for c in span_candidates("How long is it?", sentence)]
+    assert "16 km (10 mi)" in offered
+
+
+def test_fraction_in_words_is_a_figure():
+    sentence = "By Friday, one-third of the crew had left the ship in Lisbon."
+    assert marked("What portion of the crew had left the ship?", sentence) == "one-third"
+
+
+def test_other_than_x_is_answered_beside_x():
+    question = "Other than the NTU, which other union backs the strike at the port?"
+    assert question_type(question).excluded == frozenset({"ntu"})
+    sentence = (
+        "The strike at the port is backed by two unions: the National Transport Union (NTU) "
+        "and the Dockers Guild."
+    )
+    assert marked(question, sentence) == "Dockers Guild"
+    question = "Besides coaches in blue and red, what other colour of coach runs to the airport?"
+    sentence = "Coaches to the airport run in blue, in red, and in green livery."
+    assert marked(question, sentence) == "green livery"
+
+
+def test_what_kind_of_noun_is_answered_by_its_modifier():
+    sentence = "Visitors can tour the Glass Museum, the old Biscuit Factory and the harbour free."
+    assert marked('What kind of "Factory" can visitors tour free?', sentence) == "Biscuit"
+
+
+def test_among_equal_phrases_the_one_amid_the_question_wins():
+    question = "What kind of permits are issued after the council meeting in March?"
+    sentence = (
+        "The town has two kinds of permits: the market permits, sold all year; and the parking "
+        "permits, which are issued after the council meeting in March."
+    )
+    assert marked(question, sentence) == "parking"
+
+
+def test_abbreviated_title_stays_inside_a_name():
+    tokens = tokenize_sentence("Gov. Ann Lee and Dr. Omar Said spoke.", frozenset())
+    assert [t.text for t in tokens][:3] == ["Gov.", "Ann", "Lee"]
+
+
+def test_name_in_apposition_to_the_asked_about_noun():
+    question = "Which economist warned that the port would lose trade?"
+    sentence = (
+        "Several local economists, most notably Dr. Rosa Ferrante, warned that the port "
+        "would lose trade to its rivals."
+    )
+    assert marked(question, sentence) == "Dr. Rosa Ferrante"
+
+
+def test_noun_phrase_may_end_on_the_asked_about_noun():
+    sentence = "Since 1990 the plan has been opposed by tenant groups and several landlords."
+    assert marked("Which groups oppose the plan?", sentence) == "tenant groups"
+
+
+def test_small_number_closes_a_name():
+    sentence = "Traffic on the coast uses Highway 101, which was widened in 2019."
+    assert marked("Which road carries traffic on the coast?", sentence) == "Highway 101"
+
+
+def test_place_with_its_region():
+    sentence = "The summit was held in Dayton, Ohio, under heavy security."
+    assert marked("Where was the summit held?", sentence) == "Dayton, Ohio"
+    sentence = "Delegates came from Dayton, Ohio and Austin, Texas."
+    assert marked("Where did the delegates come from?", sentence) != "Dayton, Ohio"
+
+
+def test_subject_before_a_phrase_inserted_ahead_of_the_verb():
+    question = "Who described the flood in 1953?"
+    sentence = "Hartley in his 1953 harbour diary described the flood as the worst in memory."
+    assert marked(question, sentence) == "Hartley"
+
+
+def test_two_centuries_are_one_date():
+    sentence = "The port grew rich during the 16th and 17th centuries on the spice trade."
+    question = "During what period did the port grow rich?"
+    assert marked(question, sentence) == "16th and 17th centuries"
+    assert answer_evidence(question, sentence) == 1.0  # a date, so a passage may mark it
+
+
+def test_count_may_stand_before_a_qualified_noun():
+    sentence = "Rescuers said on Monday that 40 Italian climbers were stranded near the summit."
+    candidates = span_candidates("How many climbers were stranded near the summit?", sentence)
+    assert [sentence[c.start : c.end] for c in candidates if c.counts_focus] == ["40"]
+
+
+def test_figure_after_out_of_is_the_whole():
+    sentence = "Out of 1,200 applicants, 310 were offered a place at the academy."
+    assert marked("How many applicants were offered a place?", sentence) == "310"
+
+
+def test_a_sum_holds_no_year():
+    sentence = "The state gave $185.4 million and about 1,200 staff to the university."
+    assert answer_evidence("When did the state fund the university?", sentence) == 0.0
+
+
+def test_name_without_the_origin_before_it_is_offered_for_who():
+    sentence = "The talks were led by the Bostonian Maria Elena Ruiz, a veteran mediator."
+    offered = [sentence[c.start : c.end] for c in span_candidates("Who led the talks?", sentence)]
+    assert "Maria Elena Ruiz" in offered and "Bostonian Maria Elena Ruiz" in offered
+    sentence = "The talks were led by Brian Ng, a veteran mediator."
+    assert marked("Who led the talks?", sentence) == "Brian Ng"
+
+
+def test_according_to_is_never_the_answer():
+    sentence = "According to Mayor Ada Obi, the flooding closed the bridge."
+    candidates = span_candidates("What closed the bridge?", sentence)
+    assert "According" not in [sentence[c.start : c.end] for c in candidates]
+
+
+def test_choice_question_is_answered_by_the_option_the_sentence_says():
+    question = "Did the city's bus fares increase or decrease in 2023?"
+    assert question_type(question).choices == ("increase", "decrease")
+    sentence = "Despite an increase in fuel costs, the city's bus fares decreased by 4% in 2023."
+    assert marked(question, sentence) == "decreased"
+
+
+def test_why_is_answered_by_the_cause_after_because_of_or_during():
+    sentence = "In May, Labour councillor Tom Reyes resigned because of a planning inquiry."
+    assert marked("Why did Tom Reyes resign?", sentence) == "planning inquiry"
+
+
+def test_adverb_and_participle_after_an_article_describe_a_noun():
+    sentence = "The council now shares power with a newly elected mayor."
+    tokens = tokenize_sentence(sentence, frozenset())
+    assert not any(t.verb for t in tokens if t.text in {"newly", "elected"})
+    assert marked("With whom does the council share power?", sentence) == "newly elected mayor"
