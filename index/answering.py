@@ -79,11 +79,12 @@ SPAN_EVIDENCE_KINDS = (Kind.ENTITY,)
 # an article's own subject look alike to both signals, so every step of the threshold refuses
 # answerable questions (and so loses their found@k) about as fast as unanswerable ones:
 #   MIN_RELEVANCE / _ABSENT   answerable refused   unanswerable refused   found@1   MRR
-#   0.62 / 0.75               0.3 %                25 %                   0.858     0.900
-#   0.70 / 0.75               0.9 %                28 %                   0.855     0.897
-#   0.70 / 0.95               2.0 %                43 %                   0.847     0.887
-#   0.70 / 1.00               2.6 %                48 %                   0.841     0.881
-# (dev + eval/unanswerable.jsonl). The first keeps the retrieval targets; a bot that would
+#   0.62 / 0.75               0.3 %                35.0 %                 0.858     0.900
+#   0.70 / 0.75               0.9 %                37.5 %                 0.855     0.898
+#   0.70 / 0.95               1.7 %                47.5 %                 0.849     0.890
+#   0.70 / 1.00               2.3 %                50.0 %                 0.844     0.885
+# (dev + eval/unanswerable.jsonl, session 4, after questions naming what no chunk mentions are
+# refused by index.unknown_names). The first keeps the retrieval targets; a bot that would
 # rather stay silent than guess can raise both.
 # Without any similarity (lexical-only retrieval) the word share alone is compared with
 # MIN_LEXICAL_RELEVANCE.
