@@ -396,6 +396,12 @@ class _OnnxRunner:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 8)
         options.inter_op_num_threads = 1
+        # Idle worker threads sleep instead of spinning: a spinning worker holds a core after
+        # every run, starving the question's own FAISS, BM25 and Python steps and any other
+        # process on a 2-core host. Measured at load ~3.5: a question embeds in 3.4 ms (p95
+        # 4.7) without spinning, 8-12 ms (p95 13-22) with it; bulk throughput is not lower
+        # (bench/README.md, session 4).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
         self.session = ort.InferenceSession(
