@@ -124,11 +124,19 @@ class SentenceVectors:
         self.embedded = 0
 
     def articles(self, view: Callable[[int], ArticleView]) -> Callable[[int], ArticleView]:
-        """Wrap the article lookup answering uses, so each article it opens is prefetched."""
+        """Wrap the article lookup answering uses, so each article it opens is prefetched.
+
+        Wrap once per question: an article that several of its chunks come from is looked up
+        and prefetched once (checking that all of an article's sentences are in memory costs
+        more than the lookup).
+        """
+        opened: dict[int, ArticleView] = {}
 
         def article(row: int) -> ArticleView:
-            found = view(row)
-            self.prefetch(found)
+            found = opened.get(row)
+            if found is None:
+                found = opened[row] = view(row)
+                self.prefetch(found)
             return found
 
         return article
