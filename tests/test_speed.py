@@ -12,10 +12,12 @@ import threading
 
 import faiss
 import numpy as np
+import pytest
 
-from index import answering, spans
+from index import Engine, EngineConfig, answering, spans
 from index.answering import ArticleView, _clip_to_words, question_type, sentence_tokens
 from index.dense import DenseIndex
+from index.errors import BadInput
 from index.lexical import tokenize
 from index.sentence_vectors import SentenceVectors
 
@@ -140,3 +142,77 @@ def test_an_article_is_prefetched_once_per_question(make_engine):
     # A new question (a new wrapper) looks the article up again.
     vectors.articles(view)(row)
     assert looked_up == [row, row]
+
+
+FLOOD = (
+    "Heavy rain flooded the river valley on Tuesday. About 3,000 residents were evacuated from "
+    "their homes by the fire brigade. The mayor, Anna Keller, said the dam had held. Schools "
+    "stayed closed on Wednesday. Engineers from the regional water board inspected the dam."
+)
+FIRE = (
+    "A fire destroyed a timber warehouse in the harbour district on Friday night. Forty "
+    "firefighters fought the blaze for six hours. Nobody was injured, the fire service said. "
+    "The owner, Lars Brandt, estimated the damage at two million euros."
+)
+
+
+def _stored_chunk_vectors(engine) -> np.ndarray:
+    rows = engine.store.conn().execute("SELECT vector FROM chunks ORDER BY id").fetchall()
+    return np.stack([np.frombuffer(r[0], dtype=np.float32) for r in rows])
+
+
+@pytest.mark.slow
+def test_a_bulk_import_on_torch_bf16_is_answered_by_onnx_without_re_embedding(
+    make_engine, tmp_path, caplog
+):
+    home = tmp_path / "bulk"
+    engine = make_engine(home=home, bulk_backend="torch-bf16")
+    assert engine.encoder.backend == "onnx"
+    records = [{"title": "Flood", "text": FLOOD}, {"title": "Fire", "text": FIRE}]
+    engine.library("news").import_records(records, added_by="t", bulk=True)
+    bulk = _stored_chunk_vectors(engine)
+    # The vectors are bf16's (not the question encoder's), and the same up to rounding.
+    assert engine._bulk_encoder._runner is not None
+    tags = {r[0] for r in engine.store.conn().execute("SELECT encoder FROM sentence_vectors")}
+    assert tags == {engine._bulk_encoder.tag} and "torch-bf16" in engine._bulk_encoder.tag
+    onnx_rows = engine.embed_articles([(0, r["title"], r["text"]) for r in records])
+    onnx = np.concatenate([ready.chunk_vectors for _, ready in onnx_rows])
+    assert not np.array_equal(bulk, onnx)
+    assert float(np.min(np.sum(bulk * onnx, axis=1))) > 0.999
+    bf16 = engine._bulk_encoder
+    engine.close()
+
+    # An engine answering on torch-bf16 itself keeps the stored (ONNX-tagged library) vectors.
+    with caplog.at_level("WARNING", logger="index"):
+        other = Engine(EngineConfig(home=home, seed_samples=False), encoder=bf16)
+        answer = other.library("news").ask("How many residents were evacuated?")
+    assert "3,000" in answer.answer
+    assert "re-embedding" not in caplog.text
+    np.testing.assert_array_equal(_stored_chunk_vectors(other), bulk)
+    other.close()
+
+    # A bot on ONNX opens the library: no re-embedding, and answering reads the stored
+    # sentence vectors instead of embedding sentences.
+    bot = make_engine(home=home)
+    vectors = bot.sentence_vectors
+    with caplog.at_level("WARNING", logger="index"):
+        answer = bot.library("news").ask("How many residents were evacuated?")
+    assert "re-embedding" not in caplog.text
+    assert answer.found and "3,000" in answer.answer
+    assert vectors.stored_hits > 0
+    np.testing.assert_array_equal(_stored_chunk_vectors(bot), bulk)
+
+
+def test_a_bulk_backend_whose_vectors_differ_is_refused(make_engine):
+    with pytest.raises(BadInput, match="bulk embedding backend"):
+        make_engine(bulk_backend="onnx-int8")
+
+
+def test_the_bulk_backend_setting():
+    from bot.settings import Settings
+
+    settings = Settings.load(env={"EMBEDDING_BULK_BACKEND": " Torch-BF16 "}, dotenv=False)
+    assert settings.engine_config().bulk_backend == "torch-bf16"
+    assert Settings.load(env={}, dotenv=False).engine_config().bulk_backend is None
+    with pytest.raises(BadInput, match="EMBEDDING_BULK_BACKEND"):
+        Settings.load(env={"EMBEDDING_BULK_BACKEND": "gpu"}, dotenv=False)
