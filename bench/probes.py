@@ -42,7 +42,9 @@ def probe_raw(args: dict) -> dict:
     (what ingest embeds now: sentence vectors are stored for answering), as chunks/s.
     """
     from index.ingest import GROUP_TEXTS, embed_by_length
-    from index.library import EMBED_SLICE
+    from index.library import BULK_SLICE, EMBED_SLICE
+
+    slice_size = BULK_SLICE if args.get("bulk") else EMBED_SLICE
 
     inputs = json.loads(Path(args["inputs"]).read_text())
     sentences = json.loads(Path(args["sentences"]).read_text()) if args.get("sentences") else []
@@ -64,7 +66,7 @@ def probe_raw(args: dict) -> dict:
     def pooled(texts: list[str]) -> float:
         started = time.perf_counter()
         for first in range(0, len(texts), GROUP_TEXTS):
-            embed_by_length(enc.encode_documents, texts[first : first + GROUP_TEXTS], EMBED_SLICE)
+            embed_by_length(enc.encode_documents, texts[first : first + GROUP_TEXTS], slice_size)
         return count / (time.perf_counter() - started)
 
     pooled_chunks = pooled(inputs[:count])

@@ -146,7 +146,7 @@ def _cmd_import(engine: Engine, args) -> int:
 
     records = read_jsonl(Path(args.file))
     results = engine.library(args.library).import_records(
-        records, added_by="cli", progress=_progress_bar("import")
+        records, added_by="cli", progress=_progress_bar("import"), bulk=True
     )
     added = sum(1 for r in results if not r.duplicate)
     print(
@@ -211,7 +211,7 @@ def _cmd_audit(engine: Engine, args) -> int:
 
 
 def _cmd_rebuild(engine: Engine, args) -> int:
-    chunks = engine.library(args.library).rebuild(progress=_progress_bar("rebuild"))
+    chunks = engine.library(args.library).rebuild(progress=_progress_bar("rebuild"), bulk=True)
     print(f"rebuilt {args.library}: {chunks} chunks")
     return 0
 
@@ -242,11 +242,15 @@ def _cmd_eval(settings: Settings, args) -> int:
                 embedding_backend=settings.embedding_backend,
                 # The export cache of the real home: a throwaway home must not re-export.
                 model_cache=settings.engine_config().model_cache,
+                bulk_backend=settings.bulk_backend,
                 seed_samples=False,
             )
         )
         library = engine.library("eval")
-        library.import_records(articles, added_by="eval", progress=_progress_bar("index"))
+        # Imported as `articlebot import` would (on EMBEDDING_BULK_BACKEND when set).
+        library.import_records(
+            articles, added_by="eval", progress=_progress_bar("index"), bulk=True
+        )
         reports = []
         for variant in variants:
             mode = variant.split("+")[0]

@@ -38,6 +38,7 @@ class Settings:
     home: Path
     embedding_model: str | None = None
     embedding_backend: str = DEFAULT_BACKEND
+    bulk_backend: str | None = None
     model_cache: Path | None = None
     seed_samples: bool = True
     allow_private_urls: bool = False
@@ -71,11 +72,16 @@ class Settings:
         if backend not in BACKENDS:
             choices = ", ".join(BACKENDS)
             raise BadInput(f"EMBEDDING_BACKEND must be one of {choices}, not {backend!r}.")
+        bulk = (env.get("EMBEDDING_BULK_BACKEND") or "").strip().lower() or None
+        if bulk is not None and bulk not in BACKENDS:
+            choices = ", ".join(BACKENDS)
+            raise BadInput(f"EMBEDDING_BULK_BACKEND must be one of {choices}, not {bulk!r}.")
         model_cache = (env.get("ARTICLEBOT_MODEL_CACHE") or "").strip()
         return cls(
             home=Path(home or env.get("ARTICLEBOT_HOME") or "data").expanduser(),
             embedding_model=env.get("EMBEDDING_MODEL") or None,
             embedding_backend=backend,
+            bulk_backend=bulk,
             model_cache=Path(model_cache).expanduser() if model_cache else None,
             seed_samples=_flag(env, "ARTICLEBOT_SEED_SAMPLES", True),
             allow_private_urls=_flag(env, "ARTICLEBOT_ALLOW_PRIVATE_URLS", False),
@@ -97,6 +103,7 @@ class Settings:
             home=self.home,
             embedding_model=self.embedding_model,
             embedding_backend=self.embedding_backend,
+            bulk_backend=self.bulk_backend,
             model_cache=self.model_cache or self.home / "models",
             seed_samples=self.seed_samples,
             allow_private_urls=self.allow_private_urls,

@@ -13,15 +13,17 @@ tie the best sentence to the question, the library holds nothing about it and th
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
 
+from . import spans
 from .chunking import count_words
 from .lexical import tokenize
 from .models import Answer, Passage
@@ -31,7 +33,6 @@ from .spans import (
     Kind,
     QuestionType,
     answer_evidence,
-    question_type,
     span_candidates,
     strip_span,
 )
@@ -183,8 +184,25 @@ class _VectorCache:
 
 _VECTORS = _VectorCache(SENTENCE_CACHE)
 
+# Token sets of sentences, kept between questions: questions cluster on the same articles, and
+# a sentence's tokens depend only on its text (~12 MB at most).
+TOKEN_CACHE = 8_192
 
-def weighted_overlap(weights: dict[str, float], tokens: set[str]) -> float:
+
+@lru_cache(maxsize=TOKEN_CACHE)
+def sentence_tokens(text: str) -> frozenset[str]:
+    """The distinct lexical tokens of a sentence (``index.lexical.tokenize``), cached."""
+    return frozenset(tokenize(text))
+
+
+@lru_cache(maxsize=256)
+def question_type(question: str) -> QuestionType:
+    """``index.spans.question_type``, once per question: a question is typed by every step
+    of its answer (re-scoring, span marking, counting), and typing it is pure."""
+    return spans.question_type(question)
+
+
+def weighted_overlap(weights: dict[str, float], tokens: Set[str]) -> float:
     """Share of the question's word weight that ``tokens`` hold (1.0 = every word present)."""
     total = sum(weights.values())
     if total <= 0:
@@ -275,7 +293,7 @@ def score_sentences(
     qtype = question_type(question)
     scored = []
     for (article, i, cand), text, d in zip(items, texts, dense, strict=True):
-        tokens = set(tokenize(text))
+        tokens = sentence_tokens(text)
         lex = weighted_overlap(weights, tokens)
         score = (
             W_SENTENCE_DENSE * (d or 0.0)
@@ -356,21 +374,16 @@ def quote_window(
 
 
 def _clip_to_words(article: ArticleView, start: int, end: int, max_words: int) -> int:
-    """End offset after at most ``max_words`` words of ``text[start:end]`` (one long sentence)."""
-    text = article.text
-    count = 0
-    i = start
-    while i < end:
-        while i < end and text[i].isspace():
-            i += 1
-        if i >= end:
-            break
-        count += 1
+    """End offset after at most ``max_words`` words of ``text[start:end]`` (one long sentence):
+    the start of the word past the cap, else ``end``."""
+    for count, word in enumerate(_WORD_RUN.finditer(article.text, start, end), start=1):
         if count > max_words:
-            break
-        while i < end and not text[i].isspace():
-            i += 1
-    return i if count > max_words else end
+            return word.start()
+    return end
+
+
+# A word as _clip_to_words counts it: a run of non-whitespace (``str.isspace``'s whitespace).
+_WORD_RUN = re.compile(r"\S+")
 
 
 def _focus_phrase(question: str, qtype: QuestionType) -> str | None:

@@ -49,6 +49,24 @@ MAX_DELTA = 20_000
 ADD_BATCH = 20_000
 
 
+@contextmanager
+def _one_thread() -> Iterator[None]:
+    """Run one query's search on the calling thread alone.
+
+    FAISS parallelises with OpenMP; for a single query the second thread buys nothing and, on
+    a host whose cores are busy (the encoder's threads, other processes), waking it costs more
+    than the search: a flat search over 10k vectors took ~16 ms with 2 threads and ~0.6 ms
+    with 1 at load ~4 (bench/README.md, session 4). OpenMP's thread count is per calling
+    thread, so builds (``add``, which do use both cores) and other threads are unaffected.
+    """
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
+
+
 class _RWLock:
     """Many searches at once, or one append; appends wait for running searches."""
 
@@ -270,7 +288,7 @@ class DenseIndex:
         k = min(k, len(self))
         query = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
         params = self._params()
-        with self._store.lock.read():
+        with self._store.lock.read(), _one_thread():
             if params is None:
                 scores, positions = self._store.index.search(query, k)
             else:

@@ -50,6 +50,12 @@ DEFAULT_BACKEND = "onnx"
 DOCUMENT_BATCH = 16
 ONNX_BATCH = 16
 EXPORT_FORMAT = "st-onnx/v1"
+# Backends whose vectors are the same numbers up to float rounding, so one library may hold
+# vectors of any of them (a bulk import on the fastest, questions on ONNX): cosine to ONNX fp32
+# on the bench's chunks and sentences, torch fp32 ~1.0, torch-bf16 >= 0.99995 (mean 0.99999),
+# and dev found@k unchanged with a bf16 import (bench/README.md, session 4). int8 (0.993, near
+# ties swap) is not one of them: its vectors are never mixed with these.
+FP32_EQUIVALENT = frozenset({"torch", "torch-bf16", "onnx"})
 # Dynamic int8 quantizes activations per tensor at run time. The first layer's FFN
 # down-projection reads GELU outputs with large outliers and carries most of the int8 error:
 # kept in fp32 (1/18 of the matmul work), mean cosine to fp32 rises from 0.9875 to 0.992 on
@@ -135,6 +141,14 @@ class Encoder:
     def tag(self) -> str:
         """What the vectors depend on: model and backend (the index identity includes it)."""
         return f"{self.model_name}|{self.vectors_id}"
+
+    @property
+    def compatible_tags(self) -> frozenset[str]:
+        """Tags of stored vectors this encoder may be mixed with: its own, and those of the
+        other ``FP32_EQUIVALENT`` backends when it is one of them."""
+        if self.vectors_id not in FP32_EQUIVALENT:
+            return frozenset({self.tag})
+        return frozenset(f"{self.model_name}|{backend}" for backend in FP32_EQUIVALENT)
 
     def model_path(self) -> str:
         return self._model_ref or bundled_model_path()
@@ -396,6 +410,12 @@ class _OnnxRunner:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 8)
         options.inter_op_num_threads = 1
+        # Idle worker threads sleep instead of spinning: a spinning worker holds a core after
+        # every run, starving the question's own FAISS, BM25 and Python steps and any other
+        # process on a 2-core host. Measured at load ~3.5: a question embeds in 3.4 ms (p95
+        # 4.7) without spinning, 8-12 ms (p95 13-22) with it; bulk throughput is not lower
+        # (bench/README.md, session 4).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
         self.session = ort.InferenceSession(

@@ -39,6 +39,7 @@ class EmbeddedArticle:
     spans: list[tuple[int, int]]  # chunk offsets
     chunk_vectors: np.ndarray
     sentence_vectors: np.ndarray  # one per sentence (empty when the article has no chunk)
+    encoder_tag: str | None = None  # the encoder that embedded it, when not the engine's own
 
 
 @dataclass

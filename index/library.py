@@ -17,6 +17,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -31,7 +32,7 @@ from .chunking import ChunkerSettings
 from .config import DEFAULT_LIBRARY, EngineConfig
 from .dates import iso, window_for
 from .dense import DenseIndex
-from .embedding import Encoder
+from .embedding import FP32_EQUIVALENT, Encoder
 from .errors import ArticleBotError, BadInput, NotFound, StorageError
 from .explain import explain_answer
 from .fetch import FetchPolicy
@@ -56,6 +57,10 @@ SEEDED_KEY = "samples_seeded"
 # cut from texts sorted by length, so one encoder batch (16) per slice pads no more than a
 # bigger slice would, and a question waits half as long.
 EMBED_SLICE = 16
+# Slices of a bulk import on its own encoder: no question waits for that encoder, and torch
+# pays a per-call overhead that slices of 16 do not amortise (torch-bf16, chunks + sentences:
+# slices of 64 embedded ~1.6-3.5x as many per second as slices of 16; bench/README.md).
+BULK_SLICE = 64
 
 
 class Engine:
@@ -77,9 +82,10 @@ class Engine:
             cache_dir=config.model_cache or self.home / "models",
         )
         self.chunker = chunker or ChunkerSettings()
+        self._bulk_encoder = self._bulk_encoder_for(config)
         # Answering reads the sentence vectors stored at ingest instead of embedding sentences.
         self.sentence_vectors = sv.SentenceVectors(
-            self.store.conn, self.encoder.tag, self.encoder.encode_documents
+            self.store.conn, self.encoder.compatible_tags, self.encoder.encode_documents
         )
         self.fetch_policy = FetchPolicy(
             allow_private=config.allow_private_urls, max_bytes=config.max_source_bytes
@@ -93,6 +99,31 @@ class Engine:
         self._seed_once(new_home)
 
     # -- plumbing ------------------------------------------------------------------------------
+
+    def _bulk_encoder_for(self, config: EngineConfig) -> Encoder | None:
+        """The encoder of bulk imports and rebuilds, when it is not the engine's own.
+
+        Created here but loaded on its first bulk import, so an engine that only answers never
+        imports torch.
+
+        Raises:
+            BadInput: The bulk backend's vectors may not be mixed with the engine's.
+        """
+        backend = (config.bulk_backend or "").strip().lower()
+        if not backend or backend == self.encoder.backend:
+            return None
+        bulk = Encoder(
+            self.encoder._model_ref,
+            backend=backend,
+            cache_dir=config.model_cache or self.home / "models",
+        )
+        if bulk.tag not in self.encoder.compatible_tags:
+            raise BadInput(
+                f"The bulk embedding backend {backend!r} gives other vectors than "
+                f"{self.encoder.backend!r}; use one of {', '.join(sorted(FP32_EQUIVALENT))} "
+                "with one of them."
+            )
+        return bulk
 
     def library(self, name: str = DEFAULT_LIBRARY) -> Library:
         name = str(name).strip()
@@ -256,7 +287,7 @@ class Engine:
                 in between, a changed identity or a reused chunk id means a full build.
         """
         stored_model = self.store.meta(f"vectors:{library}")
-        if stored_model is not None and stored_model != self._vectors_tag():
+        if stored_model is not None and stored_model not in self._vectors_tags():
             log.warning(
                 "library %s: stored vectors come from %s; re-embedding", library, stored_model
             )
@@ -398,14 +429,21 @@ class Engine:
         # The backend too: vectors of two backends must not be mixed in one index.
         return f"{self.encoder.tag}|{self.chunker.signature()}"
 
-    def _rechunk_locked(self, library: str, progress: Progress | None) -> int:
+    def _vectors_tags(self) -> set[str]:
+        """Library vector tags this engine reuses: its own, or another fp32-equivalent
+        backend's (``Encoder.compatible_tags``; a bulk import may have run on torch-bf16)."""
+        return {f"{tag}|{self.chunker.signature()}" for tag in self.encoder.compatible_tags}
+
+    def _rechunk_locked(
+        self, library: str, progress: Progress | None, bulk: bool = False
+    ) -> int:
         """Re-split and re-embed every article of the library from its stored text."""
         articles = self.store.articles(library)
         total = len(articles)
         chunks = 0
         if progress:
             progress(0, total)
-        embedded = self.embed_articles((a, a.title, a.text) for a in articles)
+        embedded = self.embed_articles(((a, a.title, a.text) for a in articles), bulk=bulk)
         for done, (article, ready) in enumerate(embedded, start=1):
             with self.store.write() as db:
                 self.store.set_sentences(db, article.id, ready.sentences)
@@ -429,18 +467,34 @@ class Engine:
         """
         return embed_by_length(self.encoder.encode_documents, texts, EMBED_SLICE)
 
+    def _embed_bulk(self, texts: list[str]) -> np.ndarray:
+        """Embed texts on the bulk encoder (``EngineConfig.bulk_backend``)."""
+        return embed_by_length(self._bulk_encoder.encode_documents, texts, BULK_SLICE)
+
     def embed_articles(
-        self, items: Iterable[tuple[K, str, str | None]]
+        self, items: Iterable[tuple[K, str, str | None]], bulk: bool = False
     ) -> Iterator[tuple[K, EmbeddedArticle | None]]:
         """``(key, title, text)`` items as ``(key, EmbeddedArticle)``, many articles per pass.
 
         A None text is passed through as ``(key, None)``. See ``index.ingest``.
+
+        Args:
+            bulk: Embed on the bulk encoder when one is configured (imports, rebuilds).
         """
-        return embed_articles(items, self.chunker, self._chunk_inputs, self.embed_documents)
+        if not bulk or self._bulk_encoder is None:
+            return embed_articles(items, self.chunker, self._chunk_inputs, self.embed_documents)
+        tag = self._bulk_encoder.tag
+        return (
+            (key, replace(ready, encoder_tag=tag) if ready is not None else None)
+            for key, ready in embed_articles(
+                items, self.chunker, self._chunk_inputs, self._embed_bulk
+            )
+        )
 
     def _put_sentence_vectors(self, db, row: int, ready: EmbeddedArticle) -> None:
         if len(ready.sentence_vectors) == len(ready.sentences):
-            sv.put(db, row, self.encoder.tag, ready.sentences, ready.sentence_vectors)
+            tag = ready.encoder_tag or self.encoder.tag
+            sv.put(db, row, tag, ready.sentences, ready.sentence_vectors)
 
     def _reindex_after_failure(self, library: str) -> None:
         """After a write failed midway, index what was committed; the original error wins."""
@@ -508,9 +562,19 @@ class Library:
         return results[0]
 
     def import_records(
-        self, records: Iterable[dict], added_by: str | None = None, progress: Progress | None = None
+        self,
+        records: Iterable[dict],
+        added_by: str | None = None,
+        progress: Progress | None = None,
+        *,
+        bulk: bool = False,
     ) -> list[AddResult]:
-        """Add JSONL-style records ``{"title", "text", "url"?, "published"?, "article_id"?}``."""
+        """Add JSONL-style records ``{"title", "text", "url"?, "published"?, "article_id"?}``.
+
+        Args:
+            bulk: Embed on the engine's bulk encoder when one is configured
+                (``EngineConfig.bulk_backend``): for an import process, not a bot.
+        """
         items = []
         for number, record in enumerate(records, start=1):
             if not isinstance(record, dict) or not isinstance(record.get("text"), str):
@@ -536,13 +600,14 @@ class Library:
                     source=record.get("source") or None,
                 )
             items.append((document, record.get("article_id")))
-        return self._add_many(items, added_by, progress)
+        return self._add_many(items, added_by, progress, bulk=bulk)
 
     def _add_many(
         self,
         items: list[tuple[Document, str | None]],
         added_by: str | None,
         progress: Progress | None,
+        bulk: bool = False,
     ) -> list[AddResult]:
         engine = self.engine
         # Every item is checked before anything is written, so a bad record refuses the whole
@@ -559,8 +624,9 @@ class Library:
             try:
                 # Several articles per encoder pass (index.ingest); a duplicate is not embedded.
                 embedded = engine.embed_articles(
-                    (item, _title(item[0]), None if self._stored(item) else item[2])
-                    for item in prepared
+                    ((item, _title(item[0]), None if self._stored(item) else item[2])
+                     for item in prepared),
+                    bulk=bulk,
                 )
                 for done, ((document, wanted_id, text), ready) in enumerate(embedded, start=1):
                     result = self._add_one(document, wanted_id, text, added_by, ready)
@@ -813,16 +879,17 @@ class Library:
         log.info("library %s: %s removed %s", self.name, removed_by or "someone", info.article_id)
         return info
 
-    def rebuild(self, progress: Progress | None = None) -> int:
+    def rebuild(self, progress: Progress | None = None, *, bulk: bool = False) -> int:
         """Re-chunk and re-embed every article from the store; returns the chunk count.
 
         Questions keep being answered from the previous snapshot until the new one is swapped in.
+        ``bulk`` embeds on the bulk encoder, as ``import_records`` does.
         """
         engine = self.engine
         with engine.write_lock(self.name):
             engine.group_stories(self.name)
             try:
-                chunks = engine._rechunk_locked(self.name, progress)
+                chunks = engine._rechunk_locked(self.name, progress, bulk=bulk)
             except BaseException:
                 engine._reindex_after_failure(self.name)
                 raise

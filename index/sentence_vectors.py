@@ -24,7 +24,7 @@ import logging
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -79,14 +79,20 @@ def put(
 def get(
     db: sqlite3.Connection,
     article_row: int,
-    encoder_tag: str,
+    encoder_tags: str | Collection[str],
     sentences: Sequence[tuple[int, int]],
 ) -> np.ndarray | None:
-    """The article's stored sentence vectors, or None when absent or not for these inputs."""
+    """The article's stored sentence vectors, or None when absent or not for these inputs.
+
+    Args:
+        encoder_tags: The encoder tag (or tags, ``Encoder.compatible_tags``) accepted.
+    """
+    if isinstance(encoder_tags, str):
+        encoder_tags = (encoder_tags,)
     row = db.execute(
         "SELECT encoder, spans, vectors FROM sentence_vectors WHERE article=?", (article_row,)
     ).fetchone()
-    if row is None or row[0] != encoder_tag or row[1] != spans_digest(sentences):
+    if row is None or row[0] not in encoder_tags or row[1] != spans_digest(sentences):
         return None
     vectors = np.frombuffer(row[2], dtype=DTYPE)
     if not sentences or len(vectors) % len(sentences):
@@ -103,14 +109,15 @@ class SentenceVectors:
 
     Args:
         conn: The calling thread's SQLite connection (``Store.conn``).
-        encoder_tag: The engine's encoder identity; rows of another encoder are ignored.
+        encoder_tag: The engine's encoder identity, or the identities it accepts
+            (``Encoder.compatible_tags``); rows of another encoder are ignored.
         embed: Embeds texts the store has no vector for (``Encoder.encode_documents``).
     """
 
     def __init__(
         self,
         conn: Callable[[], sqlite3.Connection],
-        encoder_tag: str,
+        encoder_tag: str | Collection[str],
         embed: Callable[[list[str]], np.ndarray],
     ) -> None:
         self._conn = conn
@@ -124,11 +131,19 @@ class SentenceVectors:
         self.embedded = 0
 
     def articles(self, view: Callable[[int], ArticleView]) -> Callable[[int], ArticleView]:
-        """Wrap the article lookup answering uses, so each article it opens is prefetched."""
+        """Wrap the article lookup answering uses, so each article it opens is prefetched.
+
+        Wrap once per question: an article that several of its chunks come from is looked up
+        and prefetched once (checking that all of an article's sentences are in memory costs
+        more than the lookup).
+        """
+        opened: dict[int, ArticleView] = {}
 
         def article(row: int) -> ArticleView:
-            found = view(row)
-            self.prefetch(found)
+            found = opened.get(row)
+            if found is None:
+                found = opened[row] = view(row)
+                self.prefetch(found)
             return found
 
         return article

@@ -44,8 +44,9 @@ class IndexIdentity:
     model: str
     dim: int
     chunker: str
-    # How the model ran (index.embedding.BACKENDS): vectors of two backends differ slightly,
-    # and one index never mixes them.
+    # How the model ran (index.embedding.BACKENDS) for the engine that saved the index. Its
+    # vectors may come from another backend whose vectors are the same up to rounding
+    # (index.embedding.FP32_EQUIVALENT: a bulk import on torch-bf16); int8 ones are never mixed.
     backend: str = "torch"
 
     def to_json(self) -> dict:
