@@ -263,12 +263,15 @@ class LexicalIndex:
     def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(chunk_ids, scores)`` of the ``k`` best-scoring chunks with a score > 0."""
         scores = self.scores(tokenize(query))
-        if not len(scores) or k <= 0:
+        # Only chunks holding a question word score above 0: selecting among those (a fifth of
+        # a million-chunk library for a question of common words, far fewer usually) instead
+        # of among every chunk saves most of the selection's time at scale.
+        hits = np.flatnonzero(scores > 0) if k > 0 else np.zeros(0, dtype=np.int64)
+        if not len(hits):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        k = min(k, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k]
+        k = min(k, len(hits))
+        top = hits[np.argpartition(-scores[hits], k - 1)[:k]]
         top = top[np.argsort(-scores[top], kind="stable")]
-        top = top[scores[top] > 0]
         return self.ids[top], scores[top]
 
     def save(self, directory: Path, stem: str) -> list[str]:
