@@ -384,6 +384,23 @@ def _export_fp32(model_path: str, target: Path, name: str) -> None:
     _write_text_atomic(target / "config.json", json.dumps(config, indent=1))
 
 
+# Calls of up to this many texts (a question, the answer-span candidates) may run on a spinning
+# session; bulk embedding always runs on the sleeping one (spinning does not speed it up).
+SPIN_MAX_TEXTS = 8
+
+
+def prefer_spinning(load_1min: float, cores: int) -> bool:
+    """Whether ONNX Runtime's workers should spin for a small call on this host right now.
+
+    Spinning saves ~1.2-1.7 ms a run when a core is free (a quiet 2-core host: a question 3.8
+    -> 2.5 ms, five span candidates 7.1 -> 5.4 ms) and costs 14-20 ms a question when another
+    process wants the core (bench/README.md, session 4). The answering process itself adds up
+    to ~1 to the load while it works, so the host counts as quiet while the 1-minute load
+    leaves more than half a core free besides.
+    """
+    return load_1min < cores - 0.5
+
+
 class _OnnxRunner:
     """ONNX Runtime + ``tokenizers``: no torch and no transformers once the export exists."""
 
@@ -396,7 +413,6 @@ class _OnnxRunner:
         if not graph.exists() or not (target / "config.json").exists():
             log.warning("exporting %s to ONNX under %s (once; takes a few seconds)", name, target)
             export_onnx(path, target, quantized, name)
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.config = json.loads((target / "config.json").read_text())
@@ -407,22 +423,49 @@ class _OnnxRunner:
         tokenizer.no_padding()
         self.tokenizer = tokenizer
         self.pad_id = int(self.config["pad_id"])
+        self._graph = str(graph)
+        self._threads = threads or min(os.cpu_count() or 1, 8)
+        # One session per spinning mode, each made when first needed: a question on a quiet
+        # host never loads the sleeping one, an import never the spinning one.
+        self._sessions: dict[bool, object] = {}
+
+    def _new_session(self, spinning: bool):
+        import onnxruntime as ort
+
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 8)
+        options.intra_op_num_threads = self._threads
         options.inter_op_num_threads = 1
-        # Idle worker threads sleep instead of spinning: a spinning worker holds a core after
-        # every run, starving the question's own FAISS, BM25 and Python steps and any other
-        # process on a 2-core host. Measured at load ~3.5: a question embeds in 3.4 ms (p95
-        # 4.7) without spinning, 8-12 ms (p95 13-22) with it; bulk throughput is not lower
-        # (bench/README.md, session 4).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # Idle worker threads sleep instead of spinning by default: a spinning worker holds a
+        # core after every run, starving the question's own FAISS, BM25 and Python steps and
+        # any other process on a 2-core host. Measured at load ~3.5: a question embeds in 3.4
+        # ms (p95 4.7) without spinning, 8-12 ms (p95 13-22) with it; bulk throughput is not
+        # lower (bench/README.md, session 4). On a quiet host spinning is faster (see
+        # prefer_spinning), so small calls get a spinning session there.
+        options.add_session_config_entry(
+            "session.intra_op.allow_spinning", "1" if spinning else "0"
+        )
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
-        self.session = ort.InferenceSession(
-            str(graph), sess_options=options, providers=["CPUExecutionProvider"]
+        return ort.InferenceSession(
+            self._graph, sess_options=options, providers=["CPUExecutionProvider"]
         )
 
+    def session_for(self, rows: int):
+        """The spinning session for a question-sized call on a quiet host, else the sleeping one."""
+        spinning = rows <= SPIN_MAX_TEXTS and prefer_spinning(
+            os.getloadavg()[0], os.cpu_count() or 1
+        )
+        session = self._sessions.get(spinning)
+        if session is None:
+            session = self._sessions[spinning] = self._new_session(spinning)
+        return session
+
     def _run(self, encodings: list) -> np.ndarray:
+        session = self.session_for(len(encodings))
+        return session.run(None, self.feeds(encodings))[0]
+
+    def feeds(self, encodings: list) -> dict[str, np.ndarray]:
+        """The graph's inputs for a batch of tokenized texts, padded to the longest."""
         width = max(len(e.ids) for e in encodings)
         ids = np.full((len(encodings), width), self.pad_id, dtype=np.int64)
         mask = np.zeros((len(encodings), width), dtype=np.int64)
@@ -433,7 +476,7 @@ class _OnnxRunner:
         feeds = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self.inputs:
             feeds["token_type_ids"] = np.zeros_like(ids)
-        return self.session.run(None, {k: feeds[k] for k in self.inputs})[0]
+        return {k: feeds[k] for k in self.inputs}
 
     def encode(self, texts: list[str], query: bool) -> np.ndarray:
         prompt = self.config["query_prompt" if query else "document_prompt"]

@@ -17,6 +17,7 @@ import pytest
 from index import Engine, EngineConfig, answering, spans
 from index.answering import ArticleView, _clip_to_words, question_type, sentence_tokens
 from index.dense import DenseIndex
+from index.embedding import SPIN_MAX_TEXTS, prefer_spinning
 from index.errors import BadInput
 from index.lexical import tokenize
 from index.sentence_vectors import SentenceVectors
@@ -60,12 +61,26 @@ def test_hnsw_search_restores_the_threads_too():
     assert faiss.omp_get_max_threads() == before
 
 
-def test_onnx_session_threads_sleep_instead_of_spinning(encoder):
+def test_onnx_workers_spin_only_for_small_calls_on_a_quiet_host(encoder):
+    assert prefer_spinning(0.3, 2) and prefer_spinning(2.9, 4)
+    assert not prefer_spinning(1.6, 2) and not prefer_spinning(3.5, 2)
     runner = encoder._load()
-    if not hasattr(runner, "session"):  # a torch backend has no ONNX session
+    if not hasattr(runner, "session_for"):  # a torch backend has no ONNX session
         return
-    options = runner.session.get_session_options()
-    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    bulk = runner.session_for(SPIN_MAX_TEXTS + 1)
+    assert bulk.get_session_options().get_session_config_entry(
+        "session.intra_op.allow_spinning"
+    ) == "0"
+    runner.session_for(1)  # spinning or not, by the load right now
+    for spinning, session in runner._sessions.items():
+        entry = session.get_session_options().get_session_config_entry(
+            "session.intra_op.allow_spinning"
+        )
+        assert entry == ("1" if spinning else "0")
+    # Both modes compute the same vectors: only how idle workers wait differs.
+    spinning = runner._new_session(spinning=True)
+    feeds = runner.feeds(runner.tokenizer.encode_batch(["How many people were killed?"]))
+    assert np.allclose(spinning.run(None, feeds)[0], bulk.run(None, feeds)[0], atol=1e-6)
 
 
 def _clip_reference(text: str, start: int, end: int, max_words: int) -> int:
