@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import shutil
 import tempfile
@@ -389,16 +390,42 @@ def _export_fp32(model_path: str, target: Path, name: str) -> None:
 SPIN_MAX_TEXTS = 8
 
 
-def prefer_spinning(load_1min: float, cores: int) -> bool:
+def prefer_spinning(other_load: float, cores: int) -> bool:
     """Whether ONNX Runtime's workers should spin for a small call on this host right now.
 
     Spinning saves ~1.2-1.7 ms a run when a core is free (a quiet 2-core host: a question 3.8
     -> 2.5 ms, five span candidates 7.1 -> 5.4 ms) and costs 14-20 ms a question when another
-    process wants the core (bench/README.md, session 4). The answering process itself adds up
-    to ~1 to the load while it works, so the host counts as quiet while the 1-minute load
-    leaves more than half a core free besides.
+    process wants that core (bench/README.md, session 4). ``other_load`` is the load of every
+    process but this one: with this process's thread on one core, the worker needs a second
+    core that the others leave free, with half a core to spare.
     """
-    return load_1min < cores - 0.5
+    return other_load < cores - 1.5
+
+
+class HostLoad:
+    """The 1-minute load average of the other processes: the kernel's minus this process's own.
+
+    The kernel's load average counts this process's running threads too, and a process
+    answering questions back to back adds ~1 to it; so this process's CPU time is averaged
+    over the same minute (an exponential average, as the kernel's) and taken off.
+    """
+
+    WINDOW_S = 60.0
+    SAMPLE_S = 0.5
+
+    def __init__(self) -> None:
+        self._own = 0.0
+        self._at = time.monotonic()
+        self._cpu = time.process_time()
+
+    def others(self) -> float:
+        now, cpu = time.monotonic(), time.process_time()
+        elapsed = now - self._at
+        if elapsed >= self.SAMPLE_S:
+            rate = (cpu - self._cpu) / elapsed
+            self._own += (1.0 - math.exp(-elapsed / self.WINDOW_S)) * (rate - self._own)
+            self._at, self._cpu = now, cpu
+        return max(0.0, os.getloadavg()[0] - self._own)
 
 
 class _OnnxRunner:
@@ -428,6 +455,7 @@ class _OnnxRunner:
         # One session per spinning mode, each made when first needed: a question on a quiet
         # host never loads the sleeping one, an import never the spinning one.
         self._sessions: dict[bool, object] = {}
+        self._load = HostLoad()
 
     def _new_session(self, spinning: bool):
         import onnxruntime as ort
@@ -453,7 +481,7 @@ class _OnnxRunner:
     def session_for(self, rows: int):
         """The spinning session for a question-sized call on a quiet host, else the sleeping one."""
         spinning = rows <= SPIN_MAX_TEXTS and prefer_spinning(
-            os.getloadavg()[0], os.cpu_count() or 1
+            self._load.others(), os.cpu_count() or 1
         )
         session = self._sessions.get(spinning)
         if session is None:
