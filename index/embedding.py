@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import os
 import shutil
 import tempfile
@@ -395,37 +394,52 @@ def prefer_spinning(other_load: float, cores: int) -> bool:
 
     Spinning saves ~1.2-1.7 ms a run when a core is free (a quiet 2-core host: a question 3.8
     -> 2.5 ms, five span candidates 7.1 -> 5.4 ms) and costs 14-20 ms a question when another
-    process wants that core (bench/README.md, session 4). ``other_load`` is the load of every
-    process but this one: with this process's thread on one core, the worker needs a second
-    core that the others leave free, with half a core to spare.
+    process wants that core (bench/README.md, session 4). ``other_load``: the cores the other
+    processes keep busy (HostLoad). With this process's thread on one core, the worker needs a
+    second core that they leave free, with half a core to spare.
     """
     return other_load < cores - 1.5
 
 
-class HostLoad:
-    """The 1-minute load average of the other processes: the kernel's minus this process's own.
+def _cpu_busy_seconds() -> float | None:
+    """CPU seconds all cores spent busy since boot (Linux /proc/stat), None elsewhere."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = [int(x) for x in stat.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields) - idle) / (os.sysconf("SC_CLK_TCK") or 100)
 
-    The kernel's load average counts this process's running threads too, and a process
-    answering questions back to back adds ~1 to it; so this process's CPU time is averaged
-    over the same minute (an exponential average, as the kernel's) and taken off.
+
+class HostLoad:
+    """How many cores the other processes keep busy: the host's busy time minus this process's.
+
+    Measured over the last half second or more (a load average lags by a minute, long after a
+    neighbour started or stopped); this process's own CPU time, spinning workers included, is
+    taken off, so its own work never makes it stop spinning. Before the first window, and off
+    Linux, the 1-minute load average stands in.
     """
 
-    WINDOW_S = 60.0
     SAMPLE_S = 0.5
 
     def __init__(self) -> None:
-        self._own = 0.0
         self._at = time.monotonic()
-        self._cpu = time.process_time()
+        self._own = time.process_time()
+        self._busy = _cpu_busy_seconds()
+        self._others: float | None = None
 
     def others(self) -> float:
-        now, cpu = time.monotonic(), time.process_time()
+        now = time.monotonic()
         elapsed = now - self._at
         if elapsed >= self.SAMPLE_S:
-            rate = (cpu - self._cpu) / elapsed
-            self._own += (1.0 - math.exp(-elapsed / self.WINDOW_S)) * (rate - self._own)
-            self._at, self._cpu = now, cpu
-        return max(0.0, os.getloadavg()[0] - self._own)
+            own, busy = time.process_time(), _cpu_busy_seconds()
+            if busy is not None and self._busy is not None:
+                self._others = max(0.0, (busy - self._busy - (own - self._own)) / elapsed)
+            self._at, self._own, self._busy = now, own, busy
+        if self._others is None:
+            return os.getloadavg()[0]
+        return self._others
 
 
 class _OnnxRunner:
