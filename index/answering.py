@@ -23,7 +23,6 @@ from functools import lru_cache
 
 import numpy as np
 
-from . import spans
 from .chunking import count_words
 from .lexical import tokenize
 from .models import Answer, Passage
@@ -33,6 +32,7 @@ from .spans import (
     Kind,
     QuestionType,
     answer_evidence,
+    question_type,
     span_candidates,
     strip_span,
 )
@@ -193,13 +193,6 @@ TOKEN_CACHE = 8_192
 def sentence_tokens(text: str) -> frozenset[str]:
     """The distinct lexical tokens of a sentence (``index.lexical.tokenize``), cached."""
     return frozenset(tokenize(text))
-
-
-@lru_cache(maxsize=256)
-def question_type(question: str) -> QuestionType:
-    """``index.spans.question_type``, once per question: a question is typed by every step
-    of its answer (re-scoring, span marking, counting), and typing it is pure."""
-    return spans.question_type(question)
 
 
 def weighted_overlap(weights: dict[str, float], tokens: Set[str]) -> float:

@@ -275,8 +275,13 @@ class SpanCandidate:
     counts_focus: bool = False  # a figure right before the counted noun: "[25] people"
 
 
+@lru_cache(maxsize=256)
 def question_type(question: str) -> QuestionType:
-    """Type a question by its wh-word and the noun it asks about."""
+    """Type a question by its wh-word and the noun it asks about.
+
+    Cached: a question is typed by every step of its answer (re-scoring, span marking,
+    counting, figures), and typing it is pure (the result is frozen).
+    """
     words = [w.lower() for w in _WORD.findall(question)]
     joined = " ".join(words)
     focus = _focus_noun(words)
