@@ -400,7 +400,8 @@ def _subject_question_verb(words: list[str], focus: str | None) -> str | None:
     return word if shaped or word in _VERBS else None
 
 
-_AUXILIARIES = {"is", "are", "was", "were", "be", "been", "being", "has", "have", "had"}
+_BE = {"is", "are", "was", "were", "be", "been", "being"}
+_AUXILIARIES = _BE | {"has", "have", "had"}
 _AUX = {
     "did",
     "does",
@@ -626,7 +627,6 @@ _INSERTING_PREPOSITIONS = {
 # Endings of words for where someone is from ("Philadelphian", "Chinese", "Englishman"). Only
 # before a name of two or more words, so a first name with such an ending ("Brian Ng") is safe.
 _DEMONYM_ENDINGS = ("ian", "ese", "ish", "man", "woman")
-_BE = {"is", "are", "was", "were", "be", "been", "being"}
 _MODALS = {"can", "could", "will", "would", "shall", "should", "may", "might", "must"}
 _AUX_OR_TO = {
     "to", "must", "will", "would", "should", "can", "could", "may", "might", "did", "do", "does"
