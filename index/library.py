@@ -329,7 +329,7 @@ class Engine:
 
         The dense index is the current one extended by the new chunks when ``expected_bumps``
         allows it (see ``_dense_update``), else built from every stored vector. The lexical
-        index is then the current one too when the chunks were only appended (an add), else
+        index is then the current one without the removed chunks (``_lexical_update``), else
         an empty one to be extended by every chunk.
 
         Raises:
@@ -344,9 +344,8 @@ class Engine:
             lexical = LexicalIndex()
             if expected_bumps is not None and current is not None:
                 dense = self._dense_update(current, identity, generation, chunks, expected_bumps)
-                kept = len(current.chunks)
-                if dense is not None and np.array_equal(chunks.ids[:kept], current.chunks.ids):
-                    lexical = current.lexical
+                if dense is not None:
+                    lexical = _lexical_update(current, chunks.ids)
             if dense is None:
                 dense = self._dense_build(library, identity, chunks)
             texts: list[str] = []
@@ -937,3 +936,19 @@ def _new_article_id(store: Store, db, library: str, digest: str, wanted: str | N
         if not store.article_id_taken(db, library, candidate):
             return candidate
     return hashlib.sha256(f"{digest}{time.time_ns()}".encode()).hexdigest()[:16]
+
+
+def _lexical_update(current: snap.Snapshot, ids: np.ndarray) -> LexicalIndex:
+    """The current lexical index with the removed chunks dropped, to be extended by the chunks
+    after it; an empty one (a full build) when the chunks were reordered rather than removed
+    and appended.
+
+    Chunk ids only grow, so the kept chunks come first in ``ids``, in the current order, and
+    the new ones after them.
+    """
+    lexical = current.lexical
+    keep = np.isin(current.chunks.ids, ids, assume_unique=True)
+    survivors = current.chunks.ids[keep]
+    if not np.array_equal(ids[: len(survivors)], survivors):
+        return LexicalIndex()
+    return lexical.without(keep)

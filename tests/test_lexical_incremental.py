@@ -85,20 +85,81 @@ def test_save_and_load(tmp_path):
         LexicalIndex.load(tmp_path, "lex")
 
 
-def test_an_add_extends_the_lexical_index_and_a_removal_rebuilds_it(make_engine):
+LATER = "Kata'ib Hezbollah fled the river."
+
+
+def _assert_same_scores(index: LexicalIndex, reference: LexicalIndex) -> None:
+    assert np.array_equal(index.ids, reference.ids)
+    assert set(index.vocab) == set(reference.vocab)
+    for query in QUERIES:
+        tokens = tokenize(query)
+        assert np.array_equal(index.scores(tokens), reference.scores(tokens)), query
+        assert index.idf(tokens) == reference.idf(tokens)
+
+
+@pytest.mark.parametrize(
+    "dropped",
+    [[0], [7], [2, 3, 4], [1, 5, 6], list(range(8))],
+    ids=["first", "last", "a middle run", "spread", "all"],
+)
+def test_dropping_positions_equals_building_the_rest(monkeypatch, dropped):
+    """A removal filters the postings: it must score exactly as a build of what is left, in
+    every segment layout (one segment, several, merged), and words only the dropped chunks
+    held leave the vocabulary (the unknown-names refusal reads it)."""
+    monkeypatch.setattr(lx, "MAX_SEGMENTS", 3)
+    ids = np.arange(len(TEXTS)) * 10 + 3
+    grown = LexicalIndex()
+    for first in range(0, len(TEXTS), 2):
+        grown = grown.extended(ids[first : first + 2], TEXTS[first : first + 2])
+    keep = np.ones(len(TEXTS), dtype=bool)
+    keep[dropped] = False
+    rest = [t for t, k in zip(TEXTS, keep, strict=True) if k]
+    reference = LexicalIndex.build(ids[keep], rest)
+    for index in (LexicalIndex.build(ids, TEXTS), grown):
+        smaller = index.without(keep)
+        _assert_same_scores(smaller, reference)
+        assert len(index) == len(TEXTS)  # the snapshot being searched is unchanged
+        # Still extendable, and saved and loaded like any other.
+        more = smaller.extended(np.array([999]), [LATER])
+        _assert_same_scores(more, reference.extended(np.array([999]), [LATER]))
+    if 6 in dropped:
+        assert "trump" not in grown.without(keep).vocab
+
+
+def test_a_dropped_index_saves_and_loads(tmp_path):
+    index = LexicalIndex.build(np.arange(4), TEXTS[:4]).extended(np.arange(4, 8), TEXTS[4:])
+    smaller = index.without(np.array([True, False, True, True, False, True, True, False]))
+    smaller.save(tmp_path, "lex")
+    _assert_same_scores(LexicalIndex.load(tmp_path, "lex"), smaller)
+
+
+def test_an_add_extends_the_lexical_index_and_a_removal_filters_it(make_engine):
     engine = make_engine()
     library = engine.library("news")
-    first = library.add_text(TEXTS[0] + " " + TEXTS[1], title="Attacks")
+    stories = [t for t in TEXTS if t]
+    weather = [f"Weather report {i}: sunny with light winds across the region." for i in range(5)]
+    library.import_records(
+        [{"title": f"Report {i}", "text": text} for i, text in enumerate(stories + weather)]
+    )
     before = engine.snapshot("news").lexical
-    second = library.add_text(TEXTS[5] + " " + TEXTS[6], title="Flood")
+    added = library.add_text(TEXTS[5] + " " + TEXTS[6], title="Flood")
     after = engine.snapshot("news").lexical
     assert after.segments[0] is before.segments[0]  # extended, not rebuilt
-    assert len(after) == len(before) + second.chunks
+    assert len(after) == len(before) + added.chunks
     answer = library.ask("How far did the river rise?")
     assert "3 metres" in answer.passages[0].text
-    library.remove(first.article_id)
-    rebuilt = engine.snapshot("news").lexical
-    assert len(rebuilt) == second.chunks and rebuilt.segments[0] is not before.segments[0]
-    reference = LexicalIndex.build(rebuilt.ids, [TEXTS[5] + " " + TEXTS[6]])
-    tokens = tokenize("river Baghdad Trump")
-    assert np.array_equal(rebuilt.scores(tokens), reference.scores(tokens))
+    militia = next(a for a in library.list() if a.title == "Report 1")
+    library.remove(militia.article_id)
+    smaller = engine.snapshot("news").lexical
+    assert len(smaller) == len(after) - 1
+    # Filtered, not rebuilt: a build would hold one segment, the filter keeps both.
+    assert len(smaller.segments) == 2
+    texts = [*(t for t in stories if "Hezbollah" not in t), *weather, TEXTS[5] + " " + TEXTS[6]]
+    _assert_same_scores(smaller, LexicalIndex.build(smaller.ids, texts))
+    assert "hezbollah" not in smaller.vocab
+    # The removed article's names are unknown again: a question about them is refused.
+    refused = library.ask("What did the militia of Hezbollah do?")
+    assert not refused.found and "Hezbollah" in refused.unknown_names
+    # And the next add extends the filtered index.
+    library.add_text(TEXTS[7] + " More strikes followed.", title="Strikes")
+    assert engine.snapshot("news").lexical.segments[0] is smaller.segments[0]
