@@ -337,9 +337,13 @@ def score_sentences(
             best,
             window_lexical=weighted_overlap(weights, window_tokens),
             absent=absent_words(weights, idf),
+            # Only with sentence re-scoring: without it the best "sentence" is a guess, and a
+            # doubt about it says little about the library.
             doubts=doubts_about(
                 question, best, first, last, window_tokens, query_vector, ablated_vector, encode
-            ),
+            )
+            if encode is not None
+            else (),
         )
     return scored
 
@@ -352,7 +356,7 @@ def doubts_about(
     window_tokens: set[str],
     query_vector: np.ndarray,
     ablated_vector: np.ndarray | None,
-    encode: Encode | None,
+    encode: Encode,
 ) -> tuple[str, ...]:
     """Why the best quote (sentences ``first..last`` around ``best``) may not answer the
     question it is about (see index.doubt): "attribute", "form", "figure"."""
@@ -360,11 +364,7 @@ def doubts_about(
     start, end = article.sentences[best.index]
     sentence = article.text[start:end]
     doubts = []
-    if (
-        ablated_vector is not None
-        and encode is not None
-        and attribute_missing(question, window_tokens)
-    ):
+    if ablated_vector is not None and attribute_missing(question, window_tokens):
         # Cached from the re-scoring or stored at ingest (index.sentence_vectors): no model call.
         vector = _VECTORS.encode(encode, [sentence])[0]
         if float(vector @ ablated_vector) - float(vector @ query_vector) > ATTRIBUTE_GAIN:
