@@ -24,6 +24,7 @@ from functools import lru_cache
 import numpy as np
 
 from .chunking import count_words
+from .doubt import attribute_missing, missing_figures
 from .lexical import tokenize
 from .models import Answer, Passage
 from .retrieval import Candidate
@@ -77,16 +78,26 @@ SPAN_EVIDENCE_KINDS = (Kind.ENTITY,)
 # eval/unanswerable.jsonl): relevance = best cosine of the top sentences or their chunks +
 # W_RELEVANCE_LEXICAL · IDF-weighted share of the question's words in the best quote window.
 # Below MIN_RELEVANCE the library holds nothing about the question. Unanswerable questions on
-# an article's own subject look alike to both signals, so every step of the threshold refuses
-# answerable questions (and so loses their found@k) about as fast as unanswerable ones:
-#   MIN_RELEVANCE / _ABSENT   answerable refused   unanswerable refused   found@1   MRR
-#   0.62 / 0.75               0.3 %                35.0 %                 0.858     0.900
-#   0.70 / 0.75               0.9 %                37.5 %                 0.855     0.898
-#   0.70 / 0.95               1.7 %                47.5 %                 0.849     0.890
-#   0.70 / 1.00               2.3 %                50.0 %                 0.844     0.885
-# (dev + eval/unanswerable.jsonl, session 4, after questions naming what no chunk mentions are
-# refused by index.unknown_names). The first keeps the retrieval targets; a bot that would
-# rather stay silent than guess can raise both.
+# an article's own subject look alike to both signals, so every step of MIN_RELEVANCE alone
+# refuses answerable questions (and so loses their found@k) about as fast as unanswerable ones
+# (session 4: 0.70 / 0.95 refuses 47.5 % unanswerable at 1.7 % answerable, found@1 0.849).
+# What tells them apart is what the question asks for (index.doubt): the attribute of "what is
+# the X of Y" missing from the quote by word and by the model, no figure for "how many" or date
+# for "when", a year of the question the quote lacks. Such a doubt raises the bar to
+# MIN_RELEVANCE_DOUBT. On dev it is raised for 12 of 352 answerable questions (mostly ones
+# whose best quote does not hold the answer: found at rank 2-4) and 15 of 25 near misses:
+#   MIN_RELEVANCE_DOUBT   answerable refused   unanswerable refused   found@1   found@5   MRR
+#   none                  0.3 %                35.0 %                 0.858     0.963     0.9004
+#   0.90                  0.6 %                45.0 %                 0.858     0.963     0.9004
+#   1.00                  0.6 %                60.0 %                 0.858     0.963     0.9004
+#   1.05                  0.6 %                62.5 %                 0.858     0.963     0.9004
+#   1.10                  0.9 %                67.5 %                 0.858     0.960     0.8990
+#   1.20                  1.7 %                72.5 %                 0.855     0.952     0.8940
+# (the extra answerable refusal at 0.90-1.05 was not found anyway). Held out by Wikipedia page
+# (bar and ATTRIBUTE_GAIN fitted on half the pages with no found question lost, tested on the
+# other half, both ways): unanswerable refused 36.8 -> 57.9 % and 33.3 -> 57.1 %, answerable
+# refused 0.0 -> 0.0 % and 0.7 -> 1.3 %, found@1 and MRR unchanged. Past 1.05 the dev MRR
+# target breaks (a rank-2 "what is the dimension of ..." question).
 # Without any similarity (lexical-only retrieval) the word share alone is compared with
 # MIN_LEXICAL_RELEVANCE.
 MIN_RELEVANCE = 0.62
@@ -97,6 +108,14 @@ W_RELEVANCE_LEXICAL = 1.0
 # absent is weak evidence on its own (a typo, a paraphrase: "cars" for "vehicles", a spelling
 # the library writes otherwise), so it raises the bar rather than refusing outright.
 MIN_RELEVANCE_ABSENT = 0.75
+# A best quote that lacks what the question asks for (index.doubt) must clear a higher bar
+# still: a doubt is stronger evidence than an absent word, being about the quote itself.
+MIN_RELEVANCE_DOUBT = 1.05
+# The attribute counts as missing when, besides its words missing from the quote, the question
+# without it is closer to the best sentence than the whole question by more than this (model
+# cosine): the asked-for part adds nothing to the match. 0.0 is the natural bar; -0.05 (more
+# doubts) gives the same results on dev, 0.02 one unanswerable refusal fewer, 0.05 three fewer.
+ATTRIBUTE_GAIN = 0.0
 MIN_LEXICAL_RELEVANCE = 0.30
 
 # Answer-span re-ranking with the model: the span candidates of the best sentence are compared
@@ -144,6 +163,9 @@ class ScoredSentence:
     window_lexical: float | None = None
     # The question's words that no chunk of the library holds; set on the best sentence only.
     absent: tuple[str, ...] = ()
+    # Why the best quote may not answer the question although it is about it ("attribute",
+    # "form", "figure": see index.doubt); set on the best sentence only.
+    doubts: tuple[str, ...] = ()
 
 
 class _VectorCache:
@@ -250,12 +272,16 @@ def score_sentences(
     articles: Callable[[int], ArticleView],
     encode: Encode | None,
     idf: IdfLookup | None = None,
+    ablated_vector: np.ndarray | None = None,
 ) -> list[ScoredSentence]:
     """Re-score every sentence inside the top candidate chunks, best first.
 
     Args:
         encode: embeds sentences; None skips the dense part (used to measure what it buys).
         idf: token -> inverse document frequency in the library; None weighs words equally.
+        ablated_vector: the vector of the question without the attribute it asks for
+            (``index.doubt.without_attribute``), encoded like ``query_vector``; None when it
+            asks for none.
     """
     top = candidates[:RESCORE_CHUNKS]
     if not top:
@@ -306,12 +332,52 @@ def score_sentences(
         window = best.article.text[
             best.article.sentences[first][0] : best.article.sentences[last][1]
         ]
+        window_tokens = set(tokenize(window))
         scored[0] = replace(
             best,
-            window_lexical=weighted_overlap(weights, set(tokenize(window))),
+            window_lexical=weighted_overlap(weights, window_tokens),
             absent=absent_words(weights, idf),
+            # Only with sentence re-scoring: without it the best "sentence" is a guess, and a
+            # doubt about it says little about the library.
+            doubts=doubts_about(
+                question, best, first, last, window_tokens, query_vector, ablated_vector, encode
+            )
+            if encode is not None
+            else (),
         )
     return scored
+
+
+def doubts_about(
+    question: str,
+    best: ScoredSentence,
+    first: int,
+    last: int,
+    window_tokens: set[str],
+    query_vector: np.ndarray,
+    ablated_vector: np.ndarray | None,
+    encode: Encode,
+) -> tuple[str, ...]:
+    """Why the best quote (sentences ``first..last`` around ``best``) may not answer the
+    question it is about (see index.doubt): "attribute", "form", "figure"."""
+    article = best.article
+    start, end = article.sentences[best.index]
+    sentence = article.text[start:end]
+    doubts = []
+    if ablated_vector is not None and attribute_missing(question, window_tokens):
+        # Cached from the re-scoring or stored at ingest (index.sentence_vectors): no model call.
+        vector = _VECTORS.encode(encode, [sentence])[0]
+        if float(vector @ ablated_vector) - float(vector @ query_vector) > ATTRIBUTE_GAIN:
+            doubts.append("attribute")
+    if (
+        _form_required(question)
+        and not any(c.typed for c in span_candidates(question, sentence, question_type(question)))
+        and count_nearby(question, article, best.index, first, last) is None
+    ):
+        doubts.append("form")
+    if missing_figures(question, window_tokens):
+        doubts.append("figure")
+    return tuple(doubts)
 
 
 def relevance(scored: list[ScoredSentence]) -> tuple[float | None, float]:
@@ -343,6 +409,8 @@ def is_relevant(scored: list[ScoredSentence], min_relevance: float | None = None
     threshold = MIN_RELEVANCE if min_relevance is None else min_relevance
     if scored[0].absent and min_relevance is None:
         threshold = MIN_RELEVANCE_ABSENT
+    if scored[0].doubts and min_relevance is None:
+        threshold = max(threshold, MIN_RELEVANCE_DOUBT)
     return dense + W_RELEVANCE_LEXICAL * lexical >= threshold
 
 

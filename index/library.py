@@ -32,6 +32,7 @@ from .chunking import ChunkerSettings
 from .config import DEFAULT_LIBRARY, EngineConfig
 from .dates import iso, window_for
 from .dense import DenseIndex
+from .doubt import without_attribute
 from .embedding import FP32_EQUIVALENT, Encoder
 from .errors import ArticleBotError, BadInput, NotFound, StorageError
 from .explain import explain_answer
@@ -773,14 +774,18 @@ class Library:
             # Nothing is dated "today": quote the newest reports rather than nothing, and say so.
             note = f'Nothing is dated {window.describe()} ("{window.rule}"); newest reports first.'
             rows = None
-        query_vector = engine.encoder.encode_queries([question])[0]
+        # The question without the attribute it asks for rides in the same batch (index.doubt).
+        ablated = without_attribute(question) if rescore else None
+        query_vectors = engine.encoder.encode_queries([question] + ([ablated] if ablated else []))
+        query_vector = query_vectors[0]
         candidates = news.retrieve_within(current, query_vector, question, mode, rows)
         # Sentence vectors come from the store (computed at ingest), not the model.
         vectors = engine.sentence_vectors
         encode = vectors.encode if rescore else None
         articles = vectors.articles(engine.article_view) if rescore else engine.article_view
         scored = score_sentences(question, query_vector, candidates, articles, encode,
-                                 idf=current.lexical.idf)
+                                 idf=current.lexical.idf,
+                                 ablated_vector=query_vectors[1] if ablated else None)
         scored, stories = news.one_copy_per_story(engine.store, scored)
         scored = news.newest_first(scored, window)
         built = build_answer(
