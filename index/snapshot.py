@@ -183,10 +183,53 @@ def load(
         return None
     try:
         with _folder_lock(folder, exclusive=False):
-            return _load_locked(folder, library, identity, generation, chunks)
+            loaded = _load_locked(folder, library, identity, generation, chunks)
     except Exception as err:  # noqa: BLE001 - any unreadable file means: rebuild from SQLite
         log.warning("library %s: saved index is unreadable (%s), rebuilding it", library, err)
         return None
+    if loaded is not None:
+        _tidy(folder)
+    return loaded
+
+
+def referenced_files(manifest: dict) -> set[str]:
+    """The names of the files and folders a manifest's snapshot is made of."""
+    layout = manifest.get("dense_layout") or {}
+    base = layout.get("base") or manifest["dense"]
+    names = {manifest["lexical"], f"{base}.faiss", f"{base}.ids.npy"}
+    for delta, *_ in layout.get("deltas", []):
+        names.update((f"{delta}.npy", f"{delta}.ids.npy"))
+    return names
+
+
+def _tidy(folder: Path) -> None:
+    """Remove what the manifest does not name, when no other process holds the folder.
+
+    A save killed after writing its manifest but before removing the previous snapshot's
+    files leaves those behind; the next save removes them, but a process that only reads the
+    index (a bot nobody adds to) never saves. Skipped when the lock is busy: whoever holds it
+    is reading (the files are in use) or saving (and will tidy up itself).
+    """
+    try:
+        fd = os.open(folder / LOCK_NAME, os.O_RDWR)
+    except OSError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return
+    try:
+        keep = referenced_files(json.loads((folder / "manifest.json").read_text()))
+        keep |= {"manifest.json", LOCK_NAME}
+        doomed = [p.name for p in folder.iterdir() if p.name not in keep]
+        if doomed:
+            log.info("index folder %s: removing %d unreferenced file(s)", folder, len(doomed))
+            _remove(folder, lambda name: name in doomed)
+    except (OSError, ValueError, KeyError) as err:
+        log.debug("index folder %s not tidied: %s", folder, err)
+    finally:
+        os.close(fd)
 
 
 def _load_locked(

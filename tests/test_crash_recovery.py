@@ -11,6 +11,7 @@ subprocesses.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import random
@@ -33,6 +34,7 @@ from sample_articles import SMALL_FLOOD as FLOOD
 from sample_articles import SMALL_QUAKE as QUAKE
 
 from index import Engine, EngineConfig, StorageError
+from index.snapshot import referenced_files
 
 LIBRARY = "local"
 DIM = 384
@@ -419,6 +421,56 @@ def indexed_home(tmp_path_factory, encoder) -> Path:
         library.add_text(text, title=title)
     engine.close()
     return home
+
+
+def _leave_an_unfinished_save(folder: Path) -> list[str]:
+    """What a save killed between its manifest and its clean-up leaves: the files of the
+    snapshot before it, which no manifest names."""
+    orphans = []
+    for path in list(folder.iterdir()):
+        if path.name.startswith("dense-"):
+            orphan = folder / path.name.replace("dense-", "dense-g0-0rphan0-", 1)
+            shutil.copyfile(path, orphan)
+        elif path.name.startswith("lexical-"):
+            orphan = folder / "lexical-g0-0rphan0"
+            shutil.copytree(path, orphan)
+        else:
+            continue
+        orphans.append(orphan.name)
+    assert orphans
+    return orphans
+
+
+def test_files_of_an_unfinished_save_are_removed_when_the_index_is_next_read(
+    indexed_home, tmp_path, encoder
+):
+    """A bot that only answers never saves, so the reader tidies: a fresh process loading the
+    index removes what the manifest does not name, unless another process holds the folder."""
+    home = tmp_path / "home"
+    shutil.copytree(indexed_home, home)
+    folder = next((home / "indexes").iterdir())
+    orphans = _leave_an_unfinished_save(folder)
+
+    # Another process holding the folder (reading it): nothing is removed under it.
+    holder = os.open(folder / ".lock", os.O_RDWR)
+    fcntl.flock(holder, fcntl.LOCK_SH)
+    try:
+        engine = Engine(EngineConfig(home=home, seed_samples=False), encoder=encoder)
+        assert engine.library("news").ask("How many people were killed?").found
+        engine.close()
+    finally:
+        os.close(holder)
+    assert set(orphans) <= {p.name for p in folder.iterdir()}
+
+    engine = Engine(EngineConfig(home=home, seed_samples=False), encoder=encoder)
+    answer = engine.library("news").ask("How many people were killed?")
+    engine.close()
+    assert answer.found
+    names = {p.name for p in folder.iterdir()}
+    assert not set(orphans) & names, names
+    index_files_referenced(folder)
+    # The snapshot itself was read, not rebuilt: the files it names are the same ones.
+    assert referenced_files(json.loads((folder / "manifest.json").read_text())) <= names
 
 
 def _files(folder: Path, pattern: str) -> list[Path]:
