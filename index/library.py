@@ -249,13 +249,10 @@ class Engine:
             lock.release()
 
     def _chunk_table(self, library: str) -> snap.ChunkTable:
-        rows = self.store.chunk_rows(library)
-        if not rows:
+        columns = self.store.chunk_columns(library)
+        if not len(columns):
             return snap.ChunkTable.empty()
-        arr = np.array([(r.id, r.article, r.start, r.end) for r in rows], dtype=np.int64)
-        return snap.ChunkTable(
-            arr[:, 0].copy(), arr[:, 1].copy(), arr[:, 2].copy(), arr[:, 3].copy()
-        )
+        return snap.ChunkTable(*(columns[:, k].copy() for k in range(4)))
 
     def _load_or_reindex(self, library: str) -> snap.Snapshot:
         identity = self.identity()

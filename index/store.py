@@ -11,6 +11,7 @@ mode, so readers never wait for a writer; writers across processes queue on SQLi
 
 from __future__ import annotations
 
+import itertools
 import logging
 import sqlite3
 import threading
@@ -466,6 +467,16 @@ class Store:
                 (library,),
             )
         ]
+
+    def chunk_columns(self, library: str) -> np.ndarray:
+        """The library's chunks as an ``(n, 4)`` int64 array of id, article row, start, end,
+        in id order: read straight into numpy, since a million row objects take seconds to
+        build and every add re-reads the table."""
+        cursor = self.conn().execute(
+            "SELECT id, article, start, end FROM chunks WHERE library=? ORDER BY id", (library,)
+        )
+        flat = np.fromiter(itertools.chain.from_iterable(cursor), dtype=np.int64)
+        return flat.reshape(-1, 4)
 
     def chunk_vectors(
         self, library: str, dim: int, batch: int = 20_000

@@ -163,3 +163,32 @@ def test_an_add_extends_the_lexical_index_and_a_removal_filters_it(make_engine):
     # And the next add extends the filtered index.
     library.add_text(TEXTS[7] + " More strikes followed.", title="Strikes")
     assert engine.snapshot("news").lexical.segments[0] is smaller.segments[0]
+
+
+def test_random_removals_equal_builds_of_what_is_left(monkeypatch):
+    """Seeded random libraries, segment layouts and removals (some removing a whole segment,
+    some none of it), removed from repeatedly as a bot's moderators would."""
+    monkeypatch.setattr(lx, "MAX_SEGMENTS", 4)
+    rng = np.random.default_rng(7)
+    words = ["river", "rose", "flood", "militia", "embassy", "killed", "rain", "strike", "trump"]
+    for _ in range(20):
+        texts = [" ".join(rng.choice(words, size=rng.integers(0, 6))) for _ in range(40)]
+        ids = np.arange(len(texts)) * 3 + 1
+        index = LexicalIndex()
+        at = 0
+        while at < len(texts):
+            step = int(rng.integers(1, 9))
+            index = index.extended(ids[at : at + step], texts[at : at + step])
+            at += step
+        alive = np.ones(len(texts), dtype=bool)
+        for _ in range(3):
+            keep = rng.random(len(index)) > rng.choice([0.0, 0.1, 0.5, 1.0])
+            index = index.without(keep)
+            alive[np.flatnonzero(alive)[~keep]] = False
+            rest = [t for t, a in zip(texts, alive, strict=True) if a]
+            reference = LexicalIndex.build(ids[alive], rest)
+            _assert_same_scores(index, reference)
+            for query in ("river flood", "trump killed", "rain"):
+                found = index.search(query, 5)
+                expected = reference.search(query, 5)
+                assert np.array_equal(found[0], expected[0]), query
