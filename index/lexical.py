@@ -21,7 +21,9 @@ import logging
 import math
 import re
 import shutil
+import threading
 import unicodedata
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -104,6 +106,11 @@ FORMAT = "tf-segments/v1"
 PLACEHOLDER = "\u2400"
 # Segments kept apart before the small ones are merged (each costs a slice per question word).
 MAX_SEGMENTS = 8
+# Term weights kept for words with at least this many postings (a rarer word's are cheap to
+# compute), up to this many postings in all (8 bytes each, plus the positions of a library
+# with several segments): ~64 MB, the common words of a million-chunk library.
+WEIGHT_CACHE_MIN = 10_000
+WEIGHT_CACHE_POSTINGS = 8_000_000
 
 
 @dataclass(frozen=True)
@@ -168,6 +175,10 @@ class LexicalIndex:
         self.total = 0  # sum of doc_len
         self.segments: tuple[_Segment, ...] = ()
         self._norm: np.ndarray | None = None  # per chunk: k1 * (1 - b + b * len / average)
+        # Term weights of common words (see _postings), least recently used first.
+        self._weights: OrderedDict[int, list[tuple[np.ndarray, np.ndarray]]] = OrderedDict()
+        self._cached = 0  # postings held in _weights
+        self._weights_lock = threading.Lock()  # questions search one index from many threads
 
     @classmethod
     def build(cls, ids: np.ndarray, texts: list[str]) -> LexicalIndex:
@@ -290,18 +301,46 @@ class LexicalIndex:
                 continue
             df = int(self.df[vid])
             idf = np.float32(math.log(1 + (n - df + 0.5) / (df + 0.5)))
-            for seg in self.segments:
-                if vid + 1 >= len(seg.indptr):
-                    continue
-                first, last = seg.indptr[vid], seg.indptr[vid + 1]
-                if first == last:
-                    continue
-                docs = seg.docs[first:last]
-                if seg.start:
-                    docs = docs + seg.start
-                tf = seg.tf[first:last]
-                out[docs] += (idf * (tf / (norms[docs] + tf))).astype(np.float32)
+            for docs, weights in self._postings(vid, norms):
+                out[docs] += (idf * weights).astype(np.float32)
         return out
+
+    def _postings(self, vid: int, norms: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The chunk positions holding token ``vid`` and their BM25 term weights (before IDF),
+        per segment.
+
+        The weights of the words questions use most are kept: a common word ("people",
+        "killed") has hundreds of thousands of postings at 1M chunks, and its weights, which
+        depend on the library's average length, stay the same until the next add (a new index
+        object). Kept as float64, the very numbers computed in place, so scores do not move.
+        """
+        with self._weights_lock:
+            cached = self._weights.get(vid)
+            if cached is not None:
+                self._weights.move_to_end(vid)
+                return cached
+        parts = []
+        for seg in self.segments:
+            if vid + 1 >= len(seg.indptr):
+                continue
+            first, last = seg.indptr[vid], seg.indptr[vid + 1]
+            if first == last:
+                continue
+            docs = seg.docs[first:last]
+            if seg.start:
+                docs = docs + seg.start
+            tf = seg.tf[first:last]
+            parts.append((docs, tf / (norms[docs] + tf)))
+        size = sum(len(d) for d, _ in parts)
+        if size >= WEIGHT_CACHE_MIN:
+            with self._weights_lock:
+                if vid not in self._weights:
+                    self._weights[vid] = parts
+                    self._cached += size
+                while self._cached > WEIGHT_CACHE_POSTINGS:
+                    _, dropped = self._weights.popitem(last=False)
+                    self._cached -= sum(len(d) for d, _ in dropped)
+        return parts
 
     def idf(self, tokens: list[str]) -> dict[str, float]:
         """Inverse document frequency of each token over the library's chunks.

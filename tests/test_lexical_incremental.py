@@ -192,3 +192,18 @@ def test_random_removals_equal_builds_of_what_is_left(monkeypatch):
                 found = index.search(query, 5)
                 expected = reference.search(query, 5)
                 assert np.array_equal(found[0], expected[0]), query
+
+
+def test_kept_term_weights_score_exactly_as_computed_ones(monkeypatch):
+    """The weights of common words are kept between questions: with every word kept, and
+    with a cap so small that they are dropped again, scores stay bm25s's to the bit."""
+    texts = [*TEXTS, LATER]
+    monkeypatch.setattr(lx, "WEIGHT_CACHE_MIN", 1)
+    for cap in (1_000, 3):
+        monkeypatch.setattr(lx, "WEIGHT_CACHE_POSTINGS", cap)
+        kept = LexicalIndex.build(np.arange(len(TEXTS)), TEXTS).extended(np.array([99]), [LATER])
+        for _ in range(2):  # the second round reads the kept weights
+            for query in [*QUERIES, "Baghdad river militia"]:
+                tokens = tokenize(query)
+                assert np.array_equal(kept.scores(tokens), _bm25s_scores(texts, tokens)), query
+        assert 0 < kept._cached <= cap
