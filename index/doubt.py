@@ -4,7 +4,7 @@ The relevance score (index.answering.relevance) tells "about something else" fro
 this", but a question on an article's own subject that the article does not answer ("What is
 the telephone area code of Hartford?" over an article on Connecticut) scores like one it does:
 the quote names the subject, and the model finds it close. What such a question asks for is
-missing from the quote, in one of three ways that hold for news copy in general:
+missing from the quote, in ways that hold for news copy in general:
 
 * **attribute**: "what is the X of Y", "who was the X of Y", "how much does Y cost" ask for
   one attribute X of a subject Y. A quote answering it says X (or a word the model reads as
@@ -15,10 +15,22 @@ missing from the quote, in one of three ways that hold for news copy in general:
   (in the best sentence or the neighbour that counts, see ``count_nearby``) cannot answer.
 * **figure**: a year or figure in the question ("in 2015", "in 1700") that the quote does not
   hold: the quote is about another time or quantity.
+* **superlative**: "the first governor", "the largest hailstone", "the driest place" ask for
+  the one thing that ranks first; a quote that does not rank it ("the first ..." a few words
+  before one of the thing's words) names some governor or hailstone, not that one.
+* **thing**: the thing counted ("how many [seats] does the stadium have") is not in the quote
+  at all: a figure there counts something else. (The thing ranked, "the largest [hailstone]",
+  is left to the superlative doubt: when it is missing, the top quote is often the wrong one of
+  several, and the right one is quoted below it.)
+* **verb**: the question's action ("did Gödel [die]", "who [invented] X") is not in the quote.
+  Verbs are paraphrased too often ("died" / "death", "attended" / "studied at") for this to
+  count alone, so it only corroborates another doubt.
 
 Each is only a doubt: an attribute may be paraphrased beyond the model's reach, a figure
 written in words, a date sit two sentences away. So a doubt raises the bar the relevance score
-must clear (MIN_RELEVANCE_DOUBT in index.answering) rather than refusing outright.
+must clear (MIN_RELEVANCE_DOUBT in index.answering) rather than refusing outright; two doubts
+about one quote are two independent signs it does not answer, and raise it further
+(MIN_RELEVANCE_DOUBTS).
 """
 
 from __future__ import annotations
@@ -106,3 +118,143 @@ def missing_figures(question: str, window_tokens: set[str] | frozenset[str]) -> 
         for m in _FIGURE.finditer(question)
         if not set(tokenize(m.group(0))) <= set(window_tokens)
     ]
+
+
+# Words that rank a thing: "the [first] governor", "the [largest] hailstone". "Most"/"least"
+# are left out: they rank an adjective ("the most populous city"), not the thing.
+_RANKS = {
+    "first", "second", "third", "last", "final", "largest", "biggest", "greatest", "smallest",
+    "highest", "lowest", "tallest", "longest", "shortest", "deepest", "oldest", "youngest",
+    "newest", "earliest", "latest", "fastest", "slowest", "wettest", "driest", "hottest",
+    "coldest", "richest", "poorest", "heaviest", "strongest", "best", "worst",
+}
+# News says "the earliest" for "the first", "the biggest" for "the largest".
+_SAME_RANK = {
+    "earliest": "first", "final": "last", "latest": "last", "biggest": "largest",
+    "greatest": "largest", "tallest": "highest",
+}
+# A ranking word ranks the thing after it when a determiner opens the phrase ("the first
+# governor"); without one it is an adverb ("when did slaves first come").
+_RANK_DETERMINERS = {"the", "its", "their", "his", "her", "our", "whose"}
+# "The highest altitude", "the longest amount of time": the superlative of a measure is
+# answered by a figure, which the article need not call the highest.
+_MEASURES = {
+    "amount", "number", "time", "altitude", "elevation", "height", "depth", "distance",
+    "length", "width", "size", "level", "rate", "percentage", "share", "temperature", "speed",
+    "age", "price", "cost", "value", "population", "total", "point",
+}
+# Things a quote names without their word: "the first to cross" is said of a person, "the
+# driest place" by naming it. Only the ranking word is asked of the quote then.
+_VAGUE_THINGS = {
+    "person", "man", "woman", "one", "people", "thing", "place", "team", "country", "state",
+    "city",
+}
+# Words after the ranking word before the thing: "the first [attempted English] settlement".
+RANK_REACH = 3
+_DO = {"did", "does", "do"}
+_QUESTION_BE = _BE | {"has", "have", "had"}
+
+
+def _words(question: str) -> list[str]:
+    return [m.group(0).lower() for m in _WORD.finditer(question)]
+
+
+def ranked_thing(question: str) -> tuple[str, list[str]] | None:
+    """The ranking word and the words of the thing it ranks, or None when nothing is ranked.
+
+    "Who was the first governor of Carolina?" -> ("first", ["governor"]); "Where did the first
+    Pilgrims settle?" -> ("first", ["pilgrims"]) (after "did" the phrase ends with the verb).
+    """
+    low = _words(question)
+    for i, word in enumerate(low):
+        if word not in _RANKS or i == 0 or low[i - 1] not in _RANK_DETERMINERS:
+            continue
+        end = i + 1
+        while end < len(low) and low[end] not in _ENDS_ATTRIBUTE:
+            end += 1
+        thing = low[i + 1 : end]
+        if thing and _DO & set(low[:i]):
+            thing = thing[:-1]  # "did the first Pilgrims [settle]": the verb of "did"
+        if not thing:
+            continue
+        if thing[0] in _MEASURES or thing[-1] in _MEASURES:
+            return None
+        return word, thing
+    return None
+
+
+def _rank(stem: str) -> str:
+    return _SAME_RANK.get(stem, stem)
+
+
+def superlative_missing(question: str, window: str) -> bool:
+    """Whether the question ranks a thing ("the first governor") that the quote does not rank:
+    no ranking word of the same sense up to RANK_REACH words before one of the thing's words
+    (a vague thing, "the driest place", only needs the ranking word)."""
+    ranked = ranked_thing(question)
+    if ranked is None:
+        return False
+    word, thing = ranked
+    stems = [_rank(t) for t in tokenize(window)]
+    rank = _rank(tokenize(word)[0])
+    if len(thing) == 1 and thing[0] in _VAGUE_THINGS:
+        return rank not in stems
+    wanted = set(tokenize(" ".join(thing)))
+    return not any(
+        stem == rank and wanted & set(stems[i + 1 : i + 1 + RANK_REACH])
+        for i, stem in enumerate(stems)
+    )
+
+
+# Units a count may be given in other than the question's ("how many miles" <- "48 km (30
+# mi)"), and people, whom news counts by what they are ("77 civilians").
+_COUNT_UNITS = {
+    "miles", "mile", "kilometres", "kilometers", "km", "metres", "meters", "feet", "inches",
+    "acres", "hectares", "tons", "tonnes", "degrees", "percent", "years", "months", "weeks",
+    "days", "hours", "minutes", "seconds", "decades", "centuries", "times", "people", "persons",
+}
+
+
+def asked_thing(question: str) -> str | None:
+    """The word for what "how many" counts, or None: of "how many [voting] members sit ..."
+    the first word, the one sure to belong to the thing (the phrase may run on into its verb).
+    """
+    low = _words(question)
+    for i in range(len(low) - 2):
+        if low[i] == "how" and low[i + 1] == "many":
+            word = low[i + 2]
+            return None if word in _COUNT_UNITS or word in _ENDS_ATTRIBUTE else word
+    return None
+
+
+def thing_missing(question: str, window_tokens: set[str] | frozenset[str]) -> bool:
+    """Whether the thing the question counts is missing from the quote's tokens."""
+    thing = asked_thing(question)
+    return thing is not None and bool(set(tokenize(thing)) - set(window_tokens))
+
+
+def asked_verb(question: str) -> str | None:
+    """The verb of "who [invented] X" or of "... did/does X [verb]": after "did" come the
+    subject and then the verb, so the verb ends the first run of words that are not function
+    words ("did [Kurt Gödel die]", "did [the] [home side win] against")."""
+    low = _words(question)
+    if len(low) > 1 and low[0] == "who" and low[1] not in _QUESTION_BE | _DO:
+        return low[1]
+    do = next((i for i, w in enumerate(low) if w in _DO and i > 0), None)
+    if do is None:
+        return None
+    run: list[str] = []
+    for word in low[do + 1 :]:
+        if word in _ENDS_ATTRIBUTE:
+            if run:
+                break
+            continue
+        run.append(word)
+    return run[-1] if run and run[-1].isalpha() else None
+
+
+def verb_missing(question: str, window_tokens: set[str] | frozenset[str]) -> bool:
+    """Whether the question's verb (by stem) is missing from the quote's tokens."""
+    verb = asked_verb(question)
+    stems = set(tokenize(verb)) if verb else set()
+    return bool(stems - set(window_tokens))
