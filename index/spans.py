@@ -901,6 +901,7 @@ def span_candidates(
         return []
     # Words the question capitalises past its first: names ("Trump"), never an answer's head.
     q_names = {w.lower() for w in _WORD.findall(question)[1:] if w[:1].isupper()}
+    q_name_runs = _name_runs(question)
     asks_why = question.lower().startswith("why")
     choice_stems = {s for w in qtype.choices for s in _stems(w)}
     offered = [k for k, t in enumerate(tokens) if choice_stems & set(_stems(t.low))]
@@ -1142,6 +1143,10 @@ def span_candidates(
             )
             if _cuts_name(tokens, i, j) or inside_title or name_tail:
                 score -= W_NAME
+            elif _ends_with_run(tokens, i, j, q_name_runs):
+                # The whole of a name the question writes is its subject, not its answer:
+                # "who did Trump blame" -> not "[President Donald Trump]".
+                score -= W_NAME
             elif _is_name(tokens, i, j) or (i, j) in titles:
                 # A name is quoted whole even where the question shares part of it: "who
                 # founded Harlow Motors" -> "[Edith Harlow]", "which hospital" -> "[Kestrel
@@ -1162,6 +1167,31 @@ def span_candidates(
         )
     out.sort(key=lambda c: (-c.score, c.end - c.start))
     return out
+
+
+def _name_runs(question: str) -> list[tuple[str, ...]]:
+    """The names the question writes past its first word, as runs of capitalised words
+    ("Who did Donald Trump blame?" -> [("donald", "trump")])."""
+    runs: list[tuple[str, ...]] = []
+    run: list[str] = []
+    for word in [*_WORD.findall(question)[1:], ""]:
+        if word[:1].isupper():
+            run.append(word.lower())
+        elif run:
+            runs.append(tuple(run))
+            run = []
+    return runs
+
+
+def _ends_with_run(tokens: list[Token], i: int, j: int, runs: list[tuple[str, ...]]) -> bool:
+    """Whether ``tokens[i:j]`` ends with one of ``runs`` whole: "President Donald [Trump]".
+
+    A name ending with the question's name is that person or thing; one that only holds the
+    word names something else after it ("the Park and [Connecticut] rivers" for a question
+    on Connecticut, "[Bachelor] of Philosophy" besides Bachelor degrees).
+    """
+    words = [t.low for t in tokens[i:j]]
+    return any(len(run) <= len(words) and tuple(words[-len(run) :]) == run for run in runs)
 
 
 def _figure_value(tokens: list[Token], i: int, j: int) -> float | None:
