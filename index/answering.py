@@ -263,6 +263,12 @@ def question_words() -> frozenset[str]:
     return frozenset(tokenize(" ".join(FUNCTION_WORDS)))
 
 
+# "What is the name of the militia?" asks for the militia's name, which a quote gives without
+# the word "name" (news writes "the militia Kata'ib Hezbollah"): the phrase is left out like a
+# function word, or it would count as a rare word the quote lacks (cf. index.doubt._GENERIC).
+_NAME_OF = re.compile(r"\b(?:the\s+)?(?:name|names|title)\s+(?:of|for)\b", re.IGNORECASE)
+
+
 def question_weights(question: str, idf: IdfLookup | None = None) -> dict[str, float]:
     """Weight of each distinct question token: its IDF in the library, or 1 without one.
 
@@ -271,6 +277,7 @@ def question_weights(question: str, idf: IdfLookup | None = None) -> dict[str, f
     statements seldom contain them, so their IDF would make them look like the rarest words.
     """
     skip = question_words()
+    question = _NAME_OF.sub(" ", question)
     tokens = [t for t in dict.fromkeys(tokenize(question)) if t not in skip]
     if not tokens:
         return {}

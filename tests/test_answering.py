@@ -231,6 +231,20 @@ def test_sample_questions(sample_library, question, expected):
     assert best.answer_start is not None and expected in best.answer_text
 
 
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # "name of" is no word the quote must hold: news names the militia without it.
+        ("What is the name of the militia?", "Kata'ib Hezbollah"),
+        # Trump is who the question is about; the one he blamed is the answer.
+        ("Who did Trump blame for the attack?", "Iran"),
+    ],
+)
+def test_sample_questions_asked_another_way(sample_library, question, expected):
+    answer = sample_library.ask(question, k=3)
+    assert answer.found and answer.answer == expected
+
+
 def test_sample_corpus_refuses_an_unrelated_question(sample_library):
     answer = sample_library.ask("Who won the 1998 World Cup?")
     assert answer.answer is None and answer.passages == []
