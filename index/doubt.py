@@ -36,6 +36,7 @@ about one quote are two independent signs it does not answer, and raise it furth
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from .lexical import tokenize
 from .spans import FUNCTION_WORDS
@@ -251,6 +252,30 @@ def asked_verb(question: str) -> str | None:
             continue
         run.append(word)
     return run[-1] if run and run[-1].isalpha() else None
+
+
+def passive_verb(question: str) -> str | None:
+    """The participle of a passive question: "how many people were [injured]", "when was the
+    bridge [opened]" (regular -ed forms only; "built" and the like are left alone)."""
+    low = _words(question)
+    for i, word in enumerate(low):
+        if word in _BE:
+            return next((w for w in low[i + 1 :] if len(w) > 4 and w.endswith("ed")), None)
+    return None
+
+
+def verb_unheard(question: str, absent: Collection[str]) -> bool:
+    """Whether the question's verb (``asked_verb``, else ``passive_verb``) is a word no chunk of
+    the library holds (``absent``: the question's stems the library lacks).
+
+    A verb the quote lacks is often a paraphrase ("blamed" for "accused"), so that counts only
+    beside another doubt (``verb_missing``); a verb the whole library lacks says the library
+    never reports that event: "how many people were injured" over reports that count only the
+    dead would otherwise be answered with the death toll.
+    """
+    verb = asked_verb(question) or passive_verb(question)
+    stems = tokenize(verb) if verb else []
+    return bool(stems) and all(s in absent for s in stems)
 
 
 def verb_missing(question: str, window_tokens: set[str] | frozenset[str]) -> bool:

@@ -17,10 +17,12 @@ from index.doubt import (
     asked_verb,
     attribute_missing,
     missing_figures,
+    passive_verb,
     ranked_thing,
     superlative_missing,
     thing_missing,
     verb_missing,
+    verb_unheard,
     without_attribute,
 )
 from index.lexical import tokenize
@@ -148,6 +150,17 @@ def test_a_missing_verb_only_corroborates_another_doubt():
     assert both[0].doubts == ("superlative", "verb")
 
 
+def test_a_verb_the_library_never_writes_is_a_doubt_of_its_own():
+    assert passive_verb("How many people were injured in the fire?") == "injured"
+    assert passive_verb("When was the bridge opened?") == "opened"
+    assert passive_verb("Where was the bridge built?") is None  # irregular: left alone
+    assert passive_verb("Who opened the bridge?") is None  # not passive (asked_verb's)
+    assert verb_unheard("How many people were injured?", ("injur",))
+    assert verb_unheard("Who invented the telescope?", ("invent", "telescop"))
+    assert not verb_unheard("How many people were injured?", ("peopl",))
+    assert not verb_unheard("What is the population of Imphal?", ("popul",))
+
+
 def scored_with(relevance: float, doubts: tuple[str, ...]) -> list[ScoredSentence]:
     """A best sentence whose relevance is ``relevance`` (its cosine; no words of the question),
     with the given doubts."""
@@ -171,6 +184,8 @@ def test_two_doubts_raise_the_bar_again():
     assert is_relevant(scored_with(between, ("superlative",)))
     assert not is_relevant(scored_with(between, ("superlative", "attribute")))
     assert is_relevant(scored_with(between, ("superlative", "attribute")), min_relevance=0.0)
+    # A verb the whole library lacks weighs two on its own.
+    assert not is_relevant(scored_with(between, ("unheard verb",)))
 
 
 @pytest.fixture
@@ -197,6 +212,8 @@ def town(make_engine):
         "Who scored the first goal at Harlow Park?",
         # no figure in the quote, and no boats either (the thing counted):
         "How many boats does Marlowe Bay have?",
+        # Nothing in the library is "injured": the quote's figure counts something else.
+        "How many people were injured in Marlowe Bay?",
     ],
 )
 def test_questions_the_article_is_about_but_does_not_answer_are_refused(town, question):
