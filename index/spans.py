@@ -1143,9 +1143,12 @@ def span_candidates(
             )
             if _cuts_name(tokens, i, j) or inside_title or name_tail:
                 score -= W_NAME
-            elif _ends_with_run(tokens, i, j, q_name_runs):
+            elif _ends_with_run(tokens, i, j, q_name_runs) or _located_thing(
+                tokens, i, j, kind, focus_stems
+            ):
                 # The whole of a name the question writes is its subject, not its answer:
-                # "who did Trump blame" -> not "[President Donald Trump]".
+                # "who did Trump blame" -> not "[President Donald Trump]"; and "where is the
+                # embassy" is not answered by "[the U.S. Embassy]" but by where it is.
                 score -= W_NAME
             elif _is_name(tokens, i, j) or (i, j) in titles:
                 # A name is quoted whole even where the question shares part of it: "who
@@ -1192,6 +1195,21 @@ def _ends_with_run(tokens: list[Token], i: int, j: int, runs: list[tuple[str, ..
     """
     words = [t.low for t in tokens[i:j]]
     return any(len(run) <= len(words) and tuple(words[-len(run) :]) == run for run in runs)
+
+
+def _located_thing(
+    tokens: list[Token], i: int, j: int, kind: Kind, focus_stems: set[str]
+) -> bool:
+    """For "where" questions, whether the phrase ends on the question's own noun: it names
+    the thing asked about ("[U.S. Embassy]" for "where is the embassy"), not a place. The
+    asked-for noun is another matter: "which region" -> "[Chesapeake region]"."""
+    last = tokens[j - 1]
+    return (
+        kind is Kind.PLACE
+        and j - i > 1
+        and last.matched
+        and not set(_stems(last.low)) & focus_stems
+    )
 
 
 def _figure_value(tokens: list[Token], i: int, j: int) -> float | None:

@@ -190,6 +190,14 @@ def test_a_name_ending_with_the_questions_name_is_its_subject_not_its_answer():
     assert marked("Who did Okafor blame for the blackout?", sentence) == "Northgate"
 
 
+def test_where_is_answered_by_the_place_not_the_thing_asked_about():
+    sentence = "Rioters attacked the Veldanian Embassy in Corran on Sunday."
+    assert marked("Where is the embassy?", sentence) == "Corran"
+    # The noun a "which" question asks for still heads its answer.
+    sentence = "The Tarn region lies east of the river."
+    assert marked("Which region lies east of the river?", sentence) == "Tarn region"
+
+
 def test_who_is_answered_by_the_name_not_its_descriptors():
     sentence = "The Kenyan economist Amara Otieno argued that the tariff was forced on farmers."
     assert marked("Who argued that the tariff was forced on farmers?", sentence) == "Amara Otieno"
