@@ -119,11 +119,26 @@ SPAN_EVIDENCE_KINDS = (Kind.ENTITY,)
 # refused 37.5 -> 50.0 % (54.2 % at 1.45), on 24 answerable ones (eval/answerable-holdout.jsonl)
 # 0 -> 0 %. Held out by page (the second bar fitted on 6 pages, tested on the other 6):
 # unanswerable 52.9 -> 58.8 % (fitted bar 1.10) and 69.6 -> 73.9 % (1.35), answerable refused
-# and found@1/MRR unchanged. 80 % is out of reach without refusing found questions: counting
-# the ranked thing missing ("the first [Pilgrims]") as a doubt too reaches 80.0 % but refuses
-# a rank-2 question (MRR 0.8990). A verb of the question that no chunk of the library holds
-# ("how many people were injured" over reports that count the dead) weighs two doubts
-# (index.doubt.verb_unheard; no answerable dev or holdout question has one).
+# and found@1/MRR unchanged.
+# Later in session 5: misspelt names are searched in the library's spelling (index.spelling), which
+# answers a question refused before ("Hillbert", found at rank 1: found@1 0.858 -> 0.861, MRR
+# 0.9004 -> 0.9032); that headroom pays for counting the thing ranked missing ("the first
+# [Pilgrims]", a second doubt beside the superlative) as a doubt, which refuses one answerable
+# question found at rank 2 (its top quote is on the first English settlers):
+#   dev (bars 1.05 / 1.35)        answerable refused  unanswerable refused  found@1  @5     MRR
+#   session 5                      0.6 %               75.0 %                0.858    0.963  0.9004
+#   + names in library spelling    0.3 %               75.0 %                0.861    0.966  0.9032
+#   + thing ranked missing         0.6 %               82.5 %                0.861    0.963  0.9018
+# Bars around the defaults: 1.00 / 1.35 80.0 %, 1.05 / 1.25 77.5 %, 1.05 / 1.45 82.5 % (all at
+# MRR 0.9018); 1.10 / 1.35 82.5 % but MRR 0.9004, found@5 0.960 (one more rank-3 question
+# refused). Without the name spelling the ranked-thing doubt alone gives MRR 0.8990, below the
+# target. Holdout (eval/*-holdout.jsonl): answerable refused 0 -> 0 %, found@1 0.917 and MRR
+# 0.925 unchanged; unanswerable refused 50.0 -> 54.2 %. The doubt has nothing fitted: it
+# refuses 3 more dev unanswerables ("the largest hailstone", "the first slave ship", "the first
+# contact lens") and 1 holdout one ("the first Latin dictionary").
+# A verb of the question that no chunk of the library holds ("how many people were injured"
+# over reports that count the dead) weighs two doubts (index.doubt.verb_unheard; no answerable
+# dev or holdout question has one).
 # Without any similarity (lexical-only retrieval) the word share alone is compared with
 # MIN_LEXICAL_RELEVANCE.
 MIN_RELEVANCE = 0.62
@@ -138,10 +153,12 @@ MIN_RELEVANCE_ABSENT = 0.75
 # still: a doubt is stronger evidence than an absent word, being about the quote itself.
 MIN_RELEVANCE_DOUBT = 1.05
 # Two doubts about one quote (say no figure for "how many seats" and no "seats" either) are
-# two separate signs it does not answer: the bar rises again. No answerable dev question draws
-# two doubts, so the value is not fitted to answerable ones: it is a round value above the
-# two-doubt near misses on dev (1.06-1.31), kept low since a wrong refusal costs more than a
-# wrong quote; 1.45 gives the same dev results.
+# two separate signs it does not answer: the bar rises again. In session 5 no answerable dev
+# question drew two doubts, so the value is not fitted to answerable ones: it is a round value
+# above the two-doubt near misses on dev (1.06-1.31), kept low since a wrong refusal costs more
+# than a wrong quote; 1.45 gives the same dev results. Since the thing ranked counts (later
+# in session 5), one answerable dev question draws two (refused; found at rank 2) and 12 of the 40
+# unanswerable ones do.
 MIN_RELEVANCE_DOUBTS = 1.35
 # The attribute counts as missing when, besides its words missing from the quote, the question
 # without it is closer to the best sentence than the whole question by more than this (model
@@ -401,7 +418,7 @@ def doubts_about(
 ) -> tuple[str, ...]:
     """Why the best quote (sentences ``first..last`` around ``best``) may not answer the
     question it is about (see index.doubt): "attribute", "form", "figure", "superlative",
-    "thing", and "verb" (only beside another)."""
+    "thing" (counted or ranked), and "verb" (only beside another)."""
     article = best.article
     start, end = article.sentences[best.index]
     sentence = article.text[start:end]

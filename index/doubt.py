@@ -18,10 +18,12 @@ missing from the quote, in ways that hold for news copy in general:
 * **superlative**: "the first governor", "the largest hailstone", "the driest place" ask for
   the one thing that ranks first; a quote that does not rank it ("the first ..." a few words
   before one of the thing's words) names some governor or hailstone, not that one.
-* **thing**: the thing counted ("how many [seats] does the stadium have") is not in the quote
-  at all: a figure there counts something else. (The thing ranked, "the largest [hailstone]",
-  is left to the superlative doubt: when it is missing, the top quote is often the wrong one of
-  several, and the right one is quoted below it.)
+* **thing**: the thing counted ("how many [seats] does the stadium have") or ranked ("the
+  first [Pilgrims]", "the largest [hailstone]") is not in the quote at all: a figure there
+  counts something else, and a quote ranking something ("the first English settlers") ranks
+  another thing. A ranked thing missing is also a superlative doubt, so it always comes as the
+  second of two. It costs an answer now and then: when the top quote is the wrong one of several
+  and the right one is quoted below it, the question is refused rather than answered second.
 * **verb**: the question's action ("did Gödel [die]", "who [invented] X") is not in the quote.
   Verbs are paraphrased too often ("died" / "death", "attended" / "studied at") for this to
   count alone, so it only corroborates another doubt.
@@ -229,9 +231,15 @@ def asked_thing(question: str) -> str | None:
 
 
 def thing_missing(question: str, window_tokens: set[str] | frozenset[str]) -> bool:
-    """Whether the thing the question counts is missing from the quote's tokens."""
-    thing = asked_thing(question)
-    return thing is not None and bool(set(tokenize(thing)) - set(window_tokens))
+    """Whether a word of the thing the question counts ("how many [seats]") or ranks ("the
+    first [Pilgrims]"; not a vague thing, "the driest place") is missing from the quote's
+    tokens."""
+    counted = asked_thing(question)
+    words = [counted] if counted else []
+    ranked = ranked_thing(question)
+    if ranked is not None and not (len(ranked[1]) == 1 and ranked[1][0] in _VAGUE_THINGS):
+        words += ranked[1]
+    return bool(set(tokenize(" ".join(words))) - set(window_tokens))
 
 
 def asked_verb(question: str) -> str | None:
@@ -274,7 +282,12 @@ def verb_unheard(question: str, absent: Collection[str]) -> bool:
     dead would otherwise be answered with the death toll.
     """
     verb = asked_verb(question) or passive_verb(question)
-    stems = tokenize(verb) if verb else []
+    # Only a regular -ed form: its stem is that of every form the library may write ("injured",
+    # "injures", "injuring"); a base form may stand for an irregular past the library writes
+    # instead ("did she win" / "she won").
+    if not verb or len(verb) <= 4 or not verb.endswith("ed"):
+        return False
+    stems = tokenize(verb)
     return bool(stems) and all(s in absent for s in stems)
 
 

@@ -42,6 +42,7 @@ from .lexical import LexicalIndex
 from .models import AddResult, Answer, ArticleInfo, Document
 from .preview import Preview, make_preview
 from .sources import document_from_bytes, document_from_text, load_source
+from .spelling import correct_names
 from .store import Store, StoredArticle, utc_now
 from .text import clean_text, content_hash
 from .unknown_names import unknown_names
@@ -771,28 +772,32 @@ class Library:
             # Nothing is dated "today": quote the newest reports rather than nothing, and say so.
             note = f'Nothing is dated {window.describe()} ("{window.rule}"); newest reports first.'
             rows = None
+        # Misspelt names are searched in the library's spelling (index.spelling); the answer
+        # keeps the question as asked.
+        asked = correct_names(question, current.lexical.vocab)
         # The question without the attribute it asks for rides in the same batch (index.doubt).
-        ablated = without_attribute(question) if rescore else None
-        query_vectors = engine.encoder.encode_queries([question] + ([ablated] if ablated else []))
+        ablated = without_attribute(asked) if rescore else None
+        query_vectors = engine.encoder.encode_queries([asked] + ([ablated] if ablated else []))
         query_vector = query_vectors[0]
-        candidates = news.retrieve_within(current, query_vector, question, mode, rows)
+        candidates = news.retrieve_within(current, query_vector, asked, mode, rows)
         # Sentence vectors come from the store (computed at ingest), not the model.
         vectors = engine.sentence_vectors
         encode = vectors.encode if rescore else None
         articles = vectors.articles(engine.article_view) if rescore else engine.article_view
-        scored = score_sentences(question, query_vector, candidates, articles, encode,
+        scored = score_sentences(asked, query_vector, candidates, articles, encode,
                                  idf=current.lexical.idf,
                                  ablated_vector=query_vectors[1] if ablated else None)
         scored, stories = news.one_copy_per_story(engine.store, scored)
         scored = news.newest_first(scored, window)
         built = build_answer(
-            question,
+            asked,
             scored,
-            news.passages_to_build(question, k),
+            news.passages_to_build(asked, k),
             encode=encode,
             question_vector=query_vector,
             unknown_names=unknown_names(question, current.lexical.vocab),
         )
+        built = replace(built, question=question)
         answer = news.finish(
             engine.store, self.name, built, scored, stories, k, window, explicit, note
         )

@@ -124,6 +124,20 @@ def test_the_thing_a_question_counts():
     assert not thing_missing("How many concerts does Harlow Park host?", quote)
 
 
+def test_the_thing_a_question_ranks_must_be_in_the_quote():
+    settlers = set(tokenize("The first English settlers came in 1633 and settled at Windsor."))
+    # The quote ranks settlers, not Pilgrims: it is about another first.
+    assert thing_missing("Where did the first Pilgrims settle?", settlers)
+    assert not thing_missing("Where did the first settlers settle?", settlers)
+    # Every word of the thing counts: "the first English ships" are not settlers.
+    assert thing_missing("When did the first English ships arrive?", settlers)
+    # A vague thing is named, not called so ("the driest place"): left to the superlative.
+    assert not thing_missing("What is the driest place on Earth?", settlers)
+    # A ranked thing missing is a superlative doubt too: two doubts, the higher bar.
+    scored = scored_for("Who approved the first harbour budget?", [candidate(1, 1.0)])
+    assert scored[0].doubts == ("superlative", "thing")
+
+
 def test_the_verb_a_question_asks_about():
     assert asked_verb("In what year did Kurt Gödel die?") == "die"
     assert asked_verb("Who invented the telescope?") == "invented"
@@ -159,6 +173,8 @@ def test_a_verb_the_library_never_writes_is_a_doubt_of_its_own():
     assert verb_unheard("Who invented the telescope?", ("invent", "telescop"))
     assert not verb_unheard("How many people were injured?", ("peopl",))
     assert not verb_unheard("What is the population of Imphal?", ("popul",))
+    # A base form may stand for an irregular past the library writes instead ("won").
+    assert not verb_unheard("In which year did Nowakowska win the title?", ("win",))
 
 
 def scored_with(relevance: float, doubts: tuple[str, ...]) -> list[ScoredSentence]:
@@ -214,6 +230,8 @@ def town(make_engine):
         "How many boats does Marlowe Bay have?",
         # Nothing in the library is "injured": the quote's figure counts something else.
         "How many people were injured in Marlowe Bay?",
+        # a festival is held, but not the first one (the thing ranked, "first" missing):
+        "When was the first herring festival held?",
     ],
 )
 def test_questions_the_article_is_about_but_does_not_answer_are_refused(town, question):
