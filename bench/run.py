@@ -638,9 +638,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--bulk-backend",
         default=None,
-        help="EMBEDDING_BULK_BACKEND of the import (e.g. torch-bf16); questions keep --backend",
+        help="EMBEDDING_BULK_BACKEND of the import (default: auto, torch-bf16 on a CPU with "
+        "native bfloat16); questions keep --backend",
     )
     args = parser.parse_args(argv)
+    if args.bulk_backend is None:  # as `articlebot import` resolves EMBEDDING_BULK_BACKEND=auto
+        import importlib.util
+
+        from index.embedding import cpu_flags, default_bulk_backend
+
+        torch_installed = importlib.util.find_spec("torch") is not None
+        args.bulk_backend = default_bulk_backend(args.backend, cpu_flags(), torch_installed)
     if args.tier == "1m" and not args.allow_1m:
         parser.error("the 1m tier takes long and needs ~10 GB of disk: add --allow-1m")
     bench = Bench(args)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from index import EngineConfig
-from index.embedding import BACKENDS, DEFAULT_BACKEND
+from index.embedding import BACKENDS, DEFAULT_BACKEND, cpu_flags, default_bulk_backend
 from index.errors import BadInput
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -72,9 +73,13 @@ class Settings:
         if backend not in BACKENDS:
             choices = ", ".join(BACKENDS)
             raise BadInput(f"EMBEDDING_BACKEND must be one of {choices}, not {backend!r}.")
-        bulk = (env.get("EMBEDDING_BULK_BACKEND") or "").strip().lower() or None
-        if bulk is not None and bulk not in BACKENDS:
-            choices = ", ".join(BACKENDS)
+        bulk = (env.get("EMBEDDING_BULK_BACKEND") or "").strip().lower() or "auto"
+        if bulk == "auto":
+            bulk = default_bulk_backend(
+                backend, cpu_flags(), importlib.util.find_spec("torch") is not None
+            )
+        elif bulk not in BACKENDS:
+            choices = ", ".join(("auto", *BACKENDS))
             raise BadInput(f"EMBEDDING_BULK_BACKEND must be one of {choices}, not {bulk!r}.")
         model_cache = (env.get("ARTICLEBOT_MODEL_CACHE") or "").strip()
         return cls(

@@ -29,7 +29,8 @@ class EngineConfig:
             one whose vectors may be mixed with ``embedding_backend``'s
             (``index.embedding.FP32_EQUIVALENT``): ``torch-bf16`` embeds ~1.3-2.8x faster than
             ONNX fp32 on this CPU (bench/README.md) but imports torch (~3.7 s), which a bulk
-            import can afford and a bot answering its first question cannot.
+            import can afford and a bot answering its first question cannot. The command line
+            picks it where the CPU has native bfloat16 (``default_bulk_backend``).
         model_cache: Folder for the ONNX exports of the model; None means ``home/models``.
         max_article_chars: Longest article text accepted, in characters after cleaning. Every
             chunk is embedded when an article is added, so a 5 MB text would hold a library's

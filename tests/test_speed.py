@@ -18,7 +18,14 @@ import pytest
 from index import Engine, EngineConfig, answering, spans
 from index.answering import ArticleView, _clip_to_words, question_type, sentence_tokens
 from index.dense import DenseIndex
-from index.embedding import SPIN_MAX_TEXTS, HostLoad, _cpu_busy_seconds, prefer_spinning
+from index.embedding import (
+    SPIN_MAX_TEXTS,
+    HostLoad,
+    _cpu_busy_seconds,
+    cpu_flags,
+    default_bulk_backend,
+    prefer_spinning,
+)
 from index.errors import BadInput
 from index.lexical import tokenize
 from index.sentence_vectors import SentenceVectors
@@ -245,6 +252,26 @@ def test_the_bulk_backend_setting():
 
     settings = Settings.load(env={"EMBEDDING_BULK_BACKEND": " Torch-BF16 "}, dotenv=False)
     assert settings.engine_config().bulk_backend == "torch-bf16"
-    assert Settings.load(env={}, dotenv=False).engine_config().bulk_backend is None
+    # The engine's own backend named: no separate bulk encoder.
+    assert Settings.load(env={"EMBEDDING_BULK_BACKEND": "onnx"}, dotenv=False).bulk_backend == (
+        "onnx"
+    )
+    # Unset is "auto": bf16 on a CPU with native bfloat16, else the engine's own backend.
+    expected = default_bulk_backend("onnx", cpu_flags(), True)
+    for env in ({}, {"EMBEDDING_BULK_BACKEND": "auto"}):
+        assert Settings.load(env=env, dotenv=False).engine_config().bulk_backend == expected
+    assert Settings.load(env={"EMBEDDING_BACKEND": "onnx-int8"}, dotenv=False).bulk_backend is None
     with pytest.raises(BadInput, match="EMBEDDING_BULK_BACKEND"):
         Settings.load(env={"EMBEDDING_BULK_BACKEND": "gpu"}, dotenv=False)
+
+
+def test_bulk_imports_run_on_bf16_only_where_the_cpu_has_it():
+    amx = frozenset({"avx512f", "amx_bf16", "amx_tile"})
+    avx512_bf16 = frozenset({"avx512f", "avx512_bf16"})
+    plain = frozenset({"avx2", "fma"})
+    assert default_bulk_backend("onnx", amx, True) == "torch-bf16"
+    assert default_bulk_backend("torch", avx512_bf16, True) == "torch-bf16"
+    assert default_bulk_backend("onnx", plain, True) is None  # bf16 would be emulated: slower
+    assert default_bulk_backend("onnx", amx, False) is None  # no torch installed
+    # int8 vectors may not be mixed with bf16 ones: an int8 engine imports on int8.
+    assert default_bulk_backend("onnx-int8", amx, True) is None
