@@ -213,7 +213,7 @@ class ScoredSentence:
     # The question's words that no chunk of the library holds; set on the best sentence only.
     absent: tuple[str, ...] = ()
     # Why the best quote may not answer the question although it is about it ("attribute",
-    # "form", "figure": see index.doubt); set on the best sentence only.
+    # "form", "thing", ...: see doubts_about and index.doubt); set on the best sentence only.
     doubts: tuple[str, ...] = ()
 
 
@@ -397,9 +397,9 @@ def score_sentences(
             # Only with sentence re-scoring: without it the best "sentence" is a guess, and a
             # doubt about it says little about the library.
             doubts=doubts_about(
-                question, best, first, last, window_tokens, query_vector, ablated_vector, encode
+                question, best, (first, last), window_tokens, absent, query_vector,
+                ablated_vector, encode,
             )
-            + (("unheard verb",) if verb_unheard(question, absent) else ())
             if encode is not None
             else (),
         )
@@ -409,16 +409,18 @@ def score_sentences(
 def doubts_about(
     question: str,
     best: ScoredSentence,
-    first: int,
-    last: int,
+    window_range: tuple[int, int],
     window_tokens: set[str],
+    absent: tuple[str, ...],
     query_vector: np.ndarray,
     ablated_vector: np.ndarray | None,
     encode: Encode,
 ) -> tuple[str, ...]:
-    """Why the best quote (sentences ``first..last`` around ``best``) may not answer the
+    """Why the best quote (sentences ``window_range`` around ``best``) may not answer the
     question it is about (see index.doubt): "attribute", "form", "figure", "superlative",
-    "thing" (counted or ranked), and "verb" (only beside another)."""
+    "thing" (counted or ranked), "verb" (only beside another) and "unheard verb" (a verb no
+    chunk holds: ``absent`` are the question's words the library lacks)."""
+    first, last = window_range
     article = best.article
     start, end = article.sentences[best.index]
     sentence = article.text[start:end]
@@ -444,6 +446,8 @@ def doubts_about(
     # Too often paraphrased to count alone: only corroborates another doubt.
     if doubts and verb_missing(question, window_tokens):
         doubts.append("verb")
+    if verb_unheard(question, absent):
+        doubts.append("unheard verb")
     return tuple(doubts)
 
 

@@ -27,6 +27,10 @@ missing from the quote, in ways that hold for news copy in general:
 * **verb**: the question's action ("did Gödel [die]", "who [invented] X") is not in the quote.
   Verbs are paraphrased too often ("died" / "death", "attended" / "studied at") for this to
   count alone, so it only corroborates another doubt.
+* **unheard verb**: the question's verb in a regular -ed form ("how many people were
+  [injured]") is a word no chunk of the library holds: the library never reports that event,
+  and a quote about the event it does report (the dead) would answer with the wrong figure.
+  It weighs two doubts.
 
 Each is only a doubt: an attribute may be paraphrased beyond the model's reach, a figure
 written in words, a date sit two sentences away. So a doubt raises the bar the relevance score
