@@ -643,12 +643,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.bulk_backend is None:  # as `articlebot import` resolves EMBEDDING_BULK_BACKEND=auto
-        import importlib.util
+        from index.embedding import auto_bulk_backend
 
-        from index.embedding import cpu_flags, default_bulk_backend
-
-        torch_installed = importlib.util.find_spec("torch") is not None
-        args.bulk_backend = default_bulk_backend(args.backend, cpu_flags(), torch_installed)
+        args.bulk_backend = auto_bulk_backend(args.backend)
     if args.tier == "1m" and not args.allow_1m:
         parser.error("the 1m tier takes long and needs ~10 GB of disk: add --allow-1m")
     bench = Bench(args)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from index import EngineConfig
-from index.embedding import BACKENDS, DEFAULT_BACKEND, cpu_flags, default_bulk_backend
+from index.embedding import BACKENDS, DEFAULT_BACKEND, auto_bulk_backend
 from index.errors import BadInput
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -75,9 +74,7 @@ class Settings:
             raise BadInput(f"EMBEDDING_BACKEND must be one of {choices}, not {backend!r}.")
         bulk = (env.get("EMBEDDING_BULK_BACKEND") or "").strip().lower() or "auto"
         if bulk == "auto":
-            bulk = default_bulk_backend(
-                backend, cpu_flags(), importlib.util.find_spec("torch") is not None
-            )
+            bulk = auto_bulk_backend(backend)
         elif bulk not in BACKENDS:
             choices = ", ".join(("auto", *BACKENDS))
             raise BadInput(f"EMBEDDING_BULK_BACKEND must be one of {choices}, not {bulk!r}.")

