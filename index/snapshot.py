@@ -105,8 +105,9 @@ LOCK_NAME = ".lock"
 
 
 @contextlib.contextmanager
-def _folder_lock(folder: Path, exclusive: bool) -> Iterator[None]:
-    """Hold an advisory lock on the index folder (shared to load, exclusive to save).
+def _folder_lock(folder: Path, exclusive: bool, wait: bool = True) -> Iterator[bool]:
+    """Hold an advisory lock on the index folder (shared to load, exclusive to save); yields
+    whether it is held, which without ``wait`` it is not when another process holds it.
 
     Why: processes sharing a data directory (the bot, a CLI import) save the same folder; the
     lock keeps one from deleting the files of another's save in progress, and a reader from
@@ -117,11 +118,16 @@ def _folder_lock(folder: Path, exclusive: bool) -> Iterator[None]:
     except OSError:
         if exclusive:
             raise
-        yield  # a read-only folder: nobody can be saving into it
+        yield True  # a read-only folder: nobody can be saving into it
         return
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-        yield
+        mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+        try:
+            fcntl.flock(fd, mode if wait else mode | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
     finally:
         os.close(fd)  # closing releases the lock
 
@@ -138,8 +144,8 @@ def save(snapshot: Snapshot, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         with _folder_lock(folder, exclusive=True):
             try:
-                dense_files, dense_layout = snapshot.dense.save(folder, f"dense-{tag}")
-                lexical_files = snapshot.lexical.save(folder, f"lexical-{tag}")
+                _, dense_layout = snapshot.dense.save(folder, f"dense-{tag}")
+                snapshot.lexical.save(folder, f"lexical-{tag}")
                 manifest = {
                     **snapshot.identity.to_json(),
                     "library": snapshot.library,
@@ -157,11 +163,18 @@ def save(snapshot: Snapshot, folder: Path) -> None:
                 _remove(folder, lambda name: tag in name)
                 raise
             # Older snapshots and temporary files of saves that were killed midway.
-            keep = {"manifest.json", LOCK_NAME, *dense_files, *lexical_files}
-            _remove(folder, lambda name: name not in keep)
+            _remove_unreferenced(folder, manifest)
     except (OSError, RuntimeError) as err:  # faiss reports write errors as RuntimeError
         reason = err.strerror.lower() if isinstance(err, OSError) and err.strerror else str(err)
         raise StorageError(f"The search index cannot be saved ({reason[:200]}).") from err
+
+
+def _remove_unreferenced(folder: Path, manifest: dict) -> int:
+    """Remove what ``manifest`` (the one in force) does not name; returns how many entries."""
+    keep = referenced_files(manifest) | {"manifest.json", LOCK_NAME}
+    doomed = [entry.name for entry in folder.iterdir() if entry.name not in keep]
+    _remove(folder, lambda name: name in doomed)
+    return len(doomed)
 
 
 def _remove(folder: Path, doomed: Callable[[str], bool]) -> None:
@@ -211,25 +224,13 @@ def _tidy(folder: Path) -> None:
     is reading (the files are in use) or saving (and will tidy up itself).
     """
     try:
-        fd = os.open(folder / LOCK_NAME, os.O_RDWR)
-    except OSError:
-        return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        return
-    try:
-        keep = referenced_files(json.loads((folder / "manifest.json").read_text()))
-        keep |= {"manifest.json", LOCK_NAME}
-        doomed = [p.name for p in folder.iterdir() if p.name not in keep]
-        if doomed:
-            log.info("index folder %s: removing %d unreferenced file(s)", folder, len(doomed))
-            _remove(folder, lambda name: name in doomed)
+        with _folder_lock(folder, exclusive=True, wait=False) as held:
+            if held:
+                manifest = json.loads((folder / "manifest.json").read_text())
+                if removed := _remove_unreferenced(folder, manifest):
+                    log.info("index folder %s: removed %d unreferenced file(s)", folder, removed)
     except (OSError, ValueError, KeyError) as err:
         log.debug("index folder %s not tidied: %s", folder, err)
-    finally:
-        os.close(fd)
 
 
 def _load_locked(
