@@ -900,8 +900,8 @@ def span_candidates(
     if not tokens:
         return []
     # Words the question capitalises past its first: names ("Trump"), never an answer's head.
-    q_names = {w.lower() for w in _WORD.findall(question)[1:] if w[:1].isupper()}
     q_name_runs = _name_runs(question)
+    q_names = {word for run in q_name_runs for word in run}
     asks_why = question.lower().startswith("why")
     choice_stems = {s for w in qtype.choices for s in _stems(w)}
     offered = [k for k, t in enumerate(tokens) if choice_stems & set(_stems(t.low))]
